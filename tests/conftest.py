@@ -1,0 +1,18 @@
+"""Test-wide settings: offscreen Qt, and every project folder (cache, user models, logs) under a
+temporary directory so no test reads or writes a user's files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Set before anything imports Qt: with no display and no platform, Qt aborts the process.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+_TEST_HOME = tempfile.mkdtemp(prefix="celae-tests-")
+os.environ["CELAE_CACHE_DIR"] = os.path.join(_TEST_HOME, "cache")
+os.environ["CELAE_USER_MODELS_DIR"] = os.path.join(_TEST_HOME, "models")
+os.environ["CELAE_LOG_DIR"] = os.path.join(_TEST_HOME, "logs")
+# Qt settings of the app under test go to a throw-away organisation, not the user's.
+os.environ["CELAE_SETTINGS_ORG"] = "celae-tests"
+os.environ.setdefault("OMP_NUM_THREADS", "2")
