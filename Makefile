@@ -23,7 +23,9 @@ bench: setup
 	$(PY) scripts/bench.py
 
 demo-model: setup
-	scripts/make_demo_model.sh
+	$(PY) scripts/make_demo_model.py
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache
+fuzz: setup
+	$(PY) scripts/fuzz_audio.py --count 10000

@@ -32,9 +32,12 @@ fi
 
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 echo "setup: installing the project into $VENV (first time: about a minute)"
-# pip's local mirrors print a warning per package they don't hold; keep the log readable.
-"$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
-"$VENV/bin/python" -m pip install -q -e ".[test,bundle]" 2>&1 | grep -v "is ignored: it is neither" || true
+log=$VENV/setup.log
+if ! "$VENV/bin/python" -m pip install -e ".[test,bundle]" >"$log" 2>&1; then
+  grep -v "is ignored: it is neither" "$log" | tail -30 >&2
+  echo "setup: pip failed (full log: $log)" >&2
+  exit 1
+fi
 "$VENV/bin/python" -c "import torch, torchaudio, PySide6, pyqtgraph, soundfile, soxr, sklearn" \
   || { echo "setup: the install is incomplete (see pip's output above)" >&2; exit 1; }
 echo "$want" > "$STAMP"
