@@ -15,4 +15,7 @@ os.environ["CELAE_USER_MODELS_DIR"] = os.path.join(_TEST_HOME, "models")
 os.environ["CELAE_LOG_DIR"] = os.path.join(_TEST_HOME, "logs")
 # Qt settings of the app under test go to a throw-away organisation, not the user's.
 os.environ["CELAE_SETTINGS_ORG"] = "celae-tests"
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+# One compute thread per process: on 2 cores shared with subprocesses (DDP, the app), two
+# spinning torch threads slow small steps down many times over.
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["MKL_NUM_THREADS"] = "1"

@@ -1,0 +1,493 @@
+"""Model folders on disk: ``model.safetensors`` + ``config.json``, never a pickle.
+
+A model folder holds the weights (safetensors) and a JSON description::
+
+    {"format": "celae-model", "format_version": 1, "arch": "CELAutoencoderSiLU",
+     "config": {...}, "sample_rate": 22050, "clip_samples": 110250, "latent_shape": [1, 55125],
+     "summary": {...}, "metrics": {...}, "extra": {...}, "created": "2025-...Z",
+     "weights_sha256": "..."}
+
+Loading validates everything before a single weight is used: the safetensors header is parsed
+and bounds-checked by hand, tensor names and shapes are compared with a model built from the
+config, and the checksum ties the two files together (a save killed between the two atomic writes
+is detected). Files with pickle suffixes are refused without being opened. The generic
+:func:`save_tensors`/:func:`load_tensors` pair gives other parts (a classifier head, a PCA of the
+latent) the same safe storage beside a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from core.atomic import atomic_path, atomic_write_text
+from core.constants import MODEL_FORMAT_VERSION
+from core.errors import ModelLoadError, TrainingError
+from core.models import Autoencoder, build_from_config, config_from_dict, config_to_dict
+from core.paths import bundled_models_dir, user_models_dir
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_NAME = "model.safetensors"
+CONFIG_NAME = "config.json"
+DEFAULT_MARKER = "DEFAULT"
+FORMAT_NAME = "celae-model"
+PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".tar")
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_JSON_BYTES = 16 * 1024 * 1024
+_DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2,
+                "I8": 1, "U8": 1, "BOOL": 1}
+
+
+@dataclass
+class LoadedModel:
+    """A model read from disk, ready for inference.
+
+    Attributes
+    ----------
+    model : Autoencoder
+        The model, in eval mode, on the requested device.
+    arch : str
+        Registry name of its architecture.
+    config : frozen dataclass
+        Its hyper-parameters.
+    meta : dict
+        The whole ``config.json`` (``summary``, ``metrics``, ``extra``, ``created``...).
+    path : Path
+        The model folder.
+    """
+
+    model: Autoencoder
+    arch: str
+    config: Any
+    meta: dict
+    path: Path
+
+    @property
+    def name(self) -> str:
+        """The folder name, which is the model's name in lists."""
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model found by :func:`list_models` (read from ``config.json`` only)."""
+
+    name: str
+    path: Path
+    arch: str
+    source: str
+    latent_shape: tuple[int, ...]
+    metrics: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- generic safe tensors
+
+def _refuse_pickle(path: Path) -> None:
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise ModelLoadError(path, "pickle files are never loaded (they can run arbitrary "
+                                   "code); a model is a folder with model.safetensors and "
+                                   "config.json")
+
+
+def read_safetensors_header(path: str | os.PathLike) -> dict[str, dict]:
+    """Parse and bounds-check a safetensors header without loading any tensor.
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.safetensors`` file.
+
+    Returns
+    -------
+    dict
+        ``name -> {"dtype", "shape", "data_offsets"}`` for every tensor (``__metadata__``
+        removed).
+
+    Raises
+    ------
+    ModelLoadError
+        Missing, truncated, oversized or malformed header, or offsets past the end of the file.
+    """
+    path = Path(path)
+    _refuse_pickle(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                raise ModelLoadError(path, f"truncated safetensors file ({size} bytes)")
+            n = int.from_bytes(head, "little")
+            if n > size - 8:
+                raise ModelLoadError(path, f"header length {n} is larger than the file "
+                                           f"({size} bytes): truncated or not safetensors")
+            if n > MAX_HEADER_BYTES:
+                raise ModelLoadError(path, f"header of {n} bytes is implausibly large")
+            raw = fh.read(n)
+    except FileNotFoundError:
+        raise ModelLoadError(path, "file not found") from None
+    except OSError as err:
+        raise ModelLoadError(path, f"cannot read ({err.strerror or err})") from None
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ModelLoadError(path, "header is not valid JSON: not a safetensors file") from None
+    if not isinstance(header, dict):
+        raise ModelLoadError(path, "header is not a JSON object")
+    header.pop("__metadata__", None)
+    data_size = size - 8 - n
+    for name, info in header.items():
+        try:
+            dtype, shape = info["dtype"], [int(d) for d in info["shape"]]
+            start, end = (int(o) for o in info["data_offsets"])
+        except (TypeError, KeyError, ValueError):
+            raise ModelLoadError(path, f"tensor {name!r} has a malformed header entry") from None
+        width = _DTYPE_BYTES.get(dtype)
+        if width is None:
+            raise ModelLoadError(path, f"tensor {name!r} has unsupported dtype {dtype!r}")
+        if min(shape, default=0) < 0 or not 0 <= start <= end <= data_size \
+                or end - start != width * math.prod(shape):
+            raise ModelLoadError(path, f"tensor {name!r} lies outside the file or its size "
+                                       "does not match its shape: truncated or corrupt")
+    return header
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_json(path: Path) -> dict:
+    _refuse_pickle(path)
+    try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise ModelLoadError(path, "file is implausibly large for a JSON description")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelLoadError(path, "file not found") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelLoadError(path, f"invalid JSON ({err})") from None
+    except OSError as err:
+        raise ModelLoadError(path, f"cannot read ({err.strerror or err})") from None
+    if not isinstance(data, dict):
+        raise ModelLoadError(path, "invalid JSON: expected an object")
+    return data
+
+
+def _check_finite(tensors: dict[str, torch.Tensor], what: str) -> None:
+    for name, t in tensors.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise TrainingError(f"{what}: tensor {name!r} holds NaN or infinite values; "
+                                "refusing to save it")
+
+
+def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor],
+                 meta: dict | None = None) -> Path:
+    """Save named tensors to ``path`` (``.safetensors``) and ``meta`` beside it as JSON.
+
+    Parameters
+    ----------
+    path : path-like
+        Target file, ending in ``.safetensors``; the JSON goes to the same name with ``.json``.
+    tensors : dict[str, Tensor]
+        Any shapes; floating tensors must be finite.
+    meta : dict, optional
+        JSON-serialisable description, returned by :func:`load_tensors`.
+
+    Returns
+    -------
+    Path
+        The ``.safetensors`` path written.
+
+    Raises
+    ------
+    TrainingError
+        A tensor holds NaN or infinity (nothing is written).
+    """
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise ValueError(f"{path.name}: tensors are saved to a .safetensors file")
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    _check_finite(tensors, path.name)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp))
+    doc = {"meta": meta or {}, "tensors_sha256": _sha256(path)}
+    atomic_write_text(path.with_suffix(".json"), json.dumps(doc, indent=2))
+    return path
+
+
+def load_tensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
+    """Load what :func:`save_tensors` wrote, validating both files first.
+
+    Returns
+    -------
+    (dict[str, Tensor], dict)
+        The tensors (on CPU) and the meta dict.
+
+    Raises
+    ------
+    ModelLoadError
+        Pickle suffix, missing file, corrupt header, invalid JSON or mismatched checksum.
+    """
+    path = Path(path)
+    read_safetensors_header(path)
+    doc = _read_json(path.with_suffix(".json"))
+    expected = doc.get("tensors_sha256")
+    if expected is not None and expected != _sha256(path):
+        raise ModelLoadError(path, f"contents do not match {path.with_suffix('.json').name} "
+                                   "(checksum differs): the save was interrupted or edited")
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except Exception as err:  # safetensors raises its own error types for corrupt files
+        raise ModelLoadError(path, f"cannot read tensors ({err})") from None
+    meta = doc.get("meta", {})
+    return tensors, meta if isinstance(meta, dict) else {}
+
+
+# ---------------------------------------------------------------- model folders
+
+def save_model(model: Autoencoder, folder: str | os.PathLike, *, summary: dict | None = None,
+               metrics: dict | None = None, extra: dict | None = None) -> Path:
+    """Write ``model`` to ``folder`` as ``model.safetensors`` + ``config.json``, atomically.
+
+    Parameters
+    ----------
+    model : Autoencoder
+        A registered model (``model.arch`` set).
+    folder : path-like
+        Created if needed; existing model files in it are replaced.
+    summary, metrics, extra : dict, optional
+        Training summary, quality figures and anything else, stored in ``config.json``
+        (JSON-serialisable).
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    TrainingError
+        A weight is NaN or infinite (nothing is written).
+    """
+    folder = Path(folder)
+    if not model.arch:
+        raise ValueError("model has no registered architecture name (build it with "
+                         "core.models.build_model)")
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    _check_finite(state, folder.name)
+    meta = {
+        "format": FORMAT_NAME,
+        "format_version": MODEL_FORMAT_VERSION,
+        "arch": model.arch,
+        "config": config_to_dict(model.config),
+        "sample_rate": model.sample_rate,
+        "clip_samples": model.clip_samples,
+        "latent_shape": list(model.latent_shape()),
+        "summary": summary or {},
+        "metrics": metrics or {},
+        "extra": extra or {},
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    text_probe = json.dumps(meta)  # fail on unserialisable summary/metrics before writing
+    del text_probe
+    weights = folder / WEIGHTS_NAME
+    with atomic_path(weights) as tmp:
+        save_file(state, str(tmp), metadata={"format": FORMAT_NAME, "arch": model.arch})
+    meta["weights_sha256"] = _sha256(weights)
+    atomic_write_text(folder / CONFIG_NAME, json.dumps(meta, indent=2))
+    return folder
+
+
+def _model_folder(path: Path) -> Path:
+    _refuse_pickle(path)
+    if path.is_file():
+        if path.name in (WEIGHTS_NAME, CONFIG_NAME):
+            return path.parent
+        raise ModelLoadError(path, "not a model: expected a folder with model.safetensors and "
+                                   "config.json")
+    if not path.is_dir():
+        raise ModelLoadError(path, "no such model folder")
+    if not (path / WEIGHTS_NAME).exists():
+        pickles = sorted(p.name for p in path.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
+        if pickles:
+            raise ModelLoadError(path, f"holds {', '.join(pickles)} but no {WEIGHTS_NAME}: "
+                                       "pickle files are never loaded")
+    return path
+
+
+def read_model_meta(folder: str | os.PathLike) -> dict:
+    """Read and validate a model folder's ``config.json`` (format, version, arch, config).
+
+    Raises
+    ------
+    ModelLoadError
+        Missing or invalid JSON, another format, a newer format version, unknown architecture
+        or config fields.
+    """
+    folder = Path(folder)
+    cfg_path = folder / CONFIG_NAME
+    meta = _read_json(cfg_path)
+    if meta.get("format") != FORMAT_NAME:
+        raise ModelLoadError(cfg_path, f"not a CELAE model description (format "
+                                       f"{meta.get('format')!r}, expected {FORMAT_NAME!r})")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelLoadError(cfg_path, f"invalid format_version {version!r}")
+    if version > MODEL_FORMAT_VERSION:
+        raise ModelLoadError(cfg_path, f"format_version {version} is newer than this program "
+                                       f"supports ({MODEL_FORMAT_VERSION}); update CELAE")
+    if not isinstance(meta.get("arch"), str):
+        raise ModelLoadError(cfg_path, "missing architecture name ('arch')")
+    try:
+        config_from_dict(meta["arch"], meta.get("config", {}))
+    except (ValueError, TypeError) as err:
+        raise ModelLoadError(cfg_path, str(err)) from None
+    return meta
+
+
+def load_model(name_or_path: str | os.PathLike | None = None,
+               device: str | torch.device = "cpu") -> LoadedModel:
+    """Load a model folder (or a bundled/user model by name), validating it fully first.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like, optional
+        See :func:`resolve_model`; None loads the default bundled model.
+    device : str or torch.device
+        Where to put the model.
+
+    Returns
+    -------
+    LoadedModel
+        The model in eval mode and its description.
+
+    Raises
+    ------
+    ModelLoadError
+        Anything wrong with the files: pickle, missing, truncated, corrupt, mismatched with
+        ``config.json``, unknown architecture, newer format. Nothing is loaded then.
+    """
+    folder = _model_folder(resolve_model(name_or_path))
+    meta = read_model_meta(folder)
+    arch = meta["arch"]
+    config = config_from_dict(arch, meta.get("config", {}))
+    try:
+        model = build_from_config(arch, config)
+    except (ValueError, TypeError) as err:
+        raise ModelLoadError(folder / CONFIG_NAME, str(err)) from None
+    weights = folder / WEIGHTS_NAME
+    header = read_safetensors_header(weights)
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    found = {k: tuple(v["shape"]) for k, v in header.items()}
+    if set(found) != set(expected):
+        missing = sorted(set(expected) - set(found))[:3]
+        unexpected = sorted(set(found) - set(expected))[:3]
+        raise ModelLoadError(weights, f"tensors do not match {arch} in {CONFIG_NAME} "
+                                      f"(missing {missing}, unexpected {unexpected})")
+    wrong = [k for k in expected if expected[k] != found[k]]
+    if wrong:
+        k = wrong[0]
+        raise ModelLoadError(weights, f"tensor {k!r} has shape {list(found[k])} but "
+                                      f"{CONFIG_NAME} implies {list(expected[k])}")
+    checksum = meta.get("weights_sha256")
+    if checksum is not None and checksum != _sha256(weights):
+        raise ModelLoadError(weights, f"contents do not match {CONFIG_NAME} (checksum "
+                                      "differs): the save was interrupted or the file edited")
+    try:
+        state = load_file(str(weights), device="cpu")
+        model.load_state_dict(state, strict=True)
+    except Exception as err:  # safetensors/torch raise assorted types for corrupt data
+        raise ModelLoadError(weights, f"cannot load weights ({err})") from None
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ModelLoadError(weights, f"tensor {bad[0]!r} holds NaN or infinite values")
+    model.to(device).eval()
+    return LoadedModel(model=model, arch=arch, config=config, meta=meta, path=folder)
+
+
+# ---------------------------------------------------------------- finding models
+
+def _model_dirs(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and (p / CONFIG_NAME).is_file())
+
+
+def resolve_model(name_or_path: str | os.PathLike | None = None) -> Path:
+    """Find a model: an existing path, else a name among bundled then user models.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like, optional
+        A folder (or a file in it), or the name of a folder in
+        :func:`core.paths.bundled_models_dir` or :func:`core.paths.user_models_dir` (bundled
+        names win). None: the bundled model named in ``resources/models/DEFAULT``, else the first
+        bundled model in name order.
+
+    Returns
+    -------
+    Path
+        The path found (not yet validated; :func:`load_model` does that).
+
+    Raises
+    ------
+    ModelLoadError
+        Nothing by that name, or no bundled model for the default.
+    """
+    bundled = bundled_models_dir()
+    if name_or_path is None:
+        marker = bundled / DEFAULT_MARKER
+        if marker.is_file():
+            name = marker.read_text(encoding="utf-8").strip()
+            if name and (bundled / name).is_dir():
+                return bundled / name
+            log.warning("%s names %r, which is not a bundled model", marker, name)
+        found = _model_dirs(bundled)
+        if not found:
+            raise ModelLoadError(bundled, "no bundled model found (run `make demo-model`)")
+        return found[0]
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    name = str(name_or_path)
+    if os.sep not in name and "/" not in name:
+        for root in (bundled, user_models_dir()):
+            if (root / name).is_dir():
+                return root / name
+    known = ", ".join(e.name for e in list_models()) or "none"
+    raise ModelLoadError(path, f"no such model folder or model name (known models: {known})")
+
+
+def list_models() -> list[ModelEntry]:
+    """Every model in the bundled and user folders, read from ``config.json`` only.
+
+    Folders whose ``config.json`` is unreadable are left out with a logged warning.
+    """
+    entries = []
+    for source, root in (("bundled", bundled_models_dir()), ("user", user_models_dir())):
+        for folder in _model_dirs(root):
+            try:
+                meta = read_model_meta(folder)
+            except ModelLoadError as err:
+                log.warning("skipping model %s: %s", folder, err)
+                continue
+            metrics = meta.get("metrics")
+            entries.append(ModelEntry(
+                name=folder.name, path=folder, arch=meta["arch"], source=source,
+                latent_shape=tuple(int(d) for d in meta.get("latent_shape", ())),
+                metrics=metrics if isinstance(metrics, dict) else {}))
+    return entries
