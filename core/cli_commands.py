@@ -181,6 +181,12 @@ def cmd_train(args) -> Result:
         overrides["latent_ratio"] = args.ratio
     if args.activation is not None:
         overrides["activation"] = args.activation
+    from core.models.registry import make_config
+
+    try:  # a bad --arch/--ratio/--activation is a user mistake: one line, not a traceback
+        make_config(args.arch, **overrides)
+    except ValueError as exc:
+        raise CelaeError(str(exc)) from None
     extra = {"patience": args.patience} if args.patience is not None else {}
     config = TrainConfig(arch=args.arch, model=overrides, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed,
