@@ -157,3 +157,18 @@ def test_train_with_a_nonsense_ratio_is_a_one_line_error(capsys, tmp_path):
     err = capsys.readouterr().err.strip()
     assert code == 1
     assert "latent_ratio" in err and "\n" not in err
+
+
+def test_device_cuda_without_a_gpu_is_a_clear_error(capsys, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    data = tmp_path / "demo"
+    run_json(capsys, "demo-data", str(data), "--songs-per-genre", "1", "--seconds", "5")
+    code = main(["train", str(data), "--device", "cuda", "--epochs", "1", "--out",
+                 str(tmp_path / "m")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "CUDA" in err and "no GPU" in err
+    assert not (tmp_path / "m" / "model.safetensors").exists()
