@@ -29,18 +29,36 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _writer_alive(name: str) -> bool:
+    """Whether the process that made temp file ``name`` (pid after the target name) still runs."""
+    try:
+        pid = int(name.rsplit(".", 3)[-3])
+    except (ValueError, IndexError):
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def sweep_stale_temps(folder: str | os.PathLike, target_name: str | None = None) -> int:
     """Delete temp files a killed writer left in ``folder``; return how many were removed.
 
-    With ``target_name`` only the temps of that final file name are removed.
+    With ``target_name`` only the temps of that final file name are removed. Temps of writers
+    that are still running (another process filling the same cache entry, say) are left alone.
     """
     folder = Path(folder)
     removed = 0
     if not folder.is_dir():
         return 0
-    stem = TEMP_PREFIX + (target_name or "")
+    stem = TEMP_PREFIX + (target_name + "." if target_name else "")
     for entry in folder.iterdir():
-        if entry.name.startswith(stem) and entry.is_file():
+        if entry.name.startswith(stem) and entry.is_file() and not _writer_alive(entry.name):
             with contextlib.suppress(OSError):
                 entry.unlink()
                 removed += 1
@@ -58,8 +76,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_temps(path.parent, path.name)
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", suffix=path.suffix,
-                                    dir=path.parent)
+    # The writer's pid is part of the name so a sweep can tell a dead writer's temp from a
+    # live one's: <prefix><name>.<pid>.<random><suffix>.
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.{os.getpid()}.",
+                                    suffix=path.suffix or ".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -203,6 +203,8 @@ def cmd_train(args) -> Result:
 
     result = train(config, args.data, on_progress=bar, on_epoch=on_epoch, resume=args.resume)
     bar.close()
+    if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
+        return None
     data = result.as_dict() if hasattr(result, "as_dict") else {}
     return Result(f"saved model to {args.out}", {"out": str(args.out), **data})
 

@@ -40,7 +40,7 @@ class ProgressBar:
         fraction = min(max(fraction, 0.0), 1.0)
         elapsed = now - self._start
         eta = ""
-        if 0.02 < fraction < 1.0:
+        if 0.02 < fraction < 1.0 and "ETA" not in message:  # the trainer gives its own
             eta = f"  ETA {_clock(elapsed * (1 - fraction) / fraction)}"
         width = 24
         filled = int(round(width * fraction))
