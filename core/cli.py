@@ -123,9 +123,11 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
     c = csub.add_parser("eval", parents=[common], help="evaluate a classifier on a dataset")
     c.add_argument("clf", metavar="CLF")
     c.add_argument("data", metavar="DATA")
+    c.add_argument("--device", default="auto")
     c = csub.add_parser("predict", parents=[common], help="genre probabilities of a song")
     c.add_argument("clf", metavar="CLF")
     c.add_argument("audio", metavar="AUDIO")
+    c.add_argument("--device", default="auto")
 
     p = sub.add_parser("cluster", parents=[common],
                        help="PCA + KMeans sweep of a dataset's latents")
@@ -133,13 +135,17 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
     _model_arg(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-clips", type=int, default=None)
+    p.add_argument("--device", default="auto")
 
     p = sub.add_parser("report", parents=[common], help="write an HTML analysis report")
     p.add_argument("data", metavar="DATA")
     _model_arg(p)
     p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--clf", default=None, metavar="CLF",
+                   help="a trained classifier to report on (default: train a probe on the fly)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-clips", type=int, default=None)
+    p.add_argument("--device", default="auto")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,253 @@
+"""Genre classification: the latent probe on a tiny real autoencoder, its baselines, its saved
+folder, prediction from audio and from (edited) latents, and the CLI functions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from sklearn.metrics import classification_report, confusion_matrix
+
+from core import analysis_cli
+from core.analysis_data import load_analysis_data
+from core.classifier_fit import FitConfig, fit
+from core.classifier_io import load_classifier, save_classifier
+from core.classify import (
+    LabeledClips,
+    classification_metrics,
+    encode_latents,
+    predict_proba,
+    predict_proba_from_latent,
+    train_latent_probe,
+)
+from core.errors import DatasetError, ModelLoadError, TrainingError
+from core.model_io import save_model
+from core.models import build_model
+from core.progress import Cancelled
+
+CLIP = 2048
+SR = 22_050
+TONES = {"blues": 200.0, "jazz": 1500.0, "metal": 6000.0}
+
+
+def _song(freq: float, rng: np.random.Generator, clips: int = 3) -> np.ndarray:
+    t = np.arange(CLIP * clips) / SR
+    f = freq * (1 + 0.03 * rng.standard_normal())
+    return (0.5 * np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(len(t))).astype(
+        np.float32)
+
+
+def _write_dataset(root, names_by_genre: dict[str, list[str]], seed: int = 0):
+    rng = np.random.default_rng(seed)
+    for genre, names in names_by_genre.items():
+        (root / genre).mkdir(parents=True)
+        for name in names:
+            sf.write(root / genre / f"{name}.wav", _song(TONES[genre], rng), SR)
+    return root
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    """Tiny models run several times faster on one thread than on two busy shared cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def trained(_one_thread, tmp_path_factory):
+    """A tiny autoencoder, a three-genre tonal dataset and a classifier trained on it."""
+    root = tmp_path_factory.mktemp("clf")
+    torch.manual_seed(0)
+    save_model(build_model("CELAutoencoderSiLU", clip_samples=CLIP), root / "ae")
+    data = _write_dataset(root / "data", {g: [f"song{i}" for i in range(5)] for g in TONES})
+    result = analysis_cli.run_classify_train(data, root / "ae", root / "ae" / "classifier",
+                                             epochs=12, batch_size=8, device="cpu")
+    return root, data, result
+
+
+def test_metrics_match_sklearn_on_a_known_labelling():
+    y_true = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2])
+    y_pred = np.array([0, 1, 0, 1, 1, 2, 0, 2, 1])
+    proba = np.eye(3)[y_pred] * 0.8 + 0.2 / 3
+    m = classification_metrics(y_true, proba, ["a", "b", "c"], songs=np.arange(9) // 3)
+    ref = classification_report(y_true, y_pred, target_names=["a", "b", "c"], output_dict=True)
+    assert m.accuracy == pytest.approx(ref["accuracy"])
+    np.testing.assert_array_equal(m.confusion, confusion_matrix(y_true, y_pred))
+    for row in m.per_class:
+        assert row.precision == pytest.approx(ref[row.genre]["precision"])
+        assert row.recall == pytest.approx(ref[row.genre]["recall"])
+        assert row.f1 == pytest.approx(ref[row.genre]["f1-score"])
+        assert row.support == ref[row.genre]["support"]
+    assert m.macro.f1 == pytest.approx(ref["macro avg"]["f1-score"])
+    assert m.weighted.precision == pytest.approx(ref["weighted avg"]["precision"])
+    assert m.song_accuracy == pytest.approx(2 / 3)  # song 1 mixes labels 1 and 2: voted wrong
+
+
+def test_probe_and_baselines_learn_the_genres_on_one_split(trained):
+    _, _, result = trained
+    assert result.split["method"] == "seeded" and result.split["test_songs"] >= 3
+    assert result.probe.evaluated_on == "test"
+    assert result.probe.accuracy >= 0.8
+    names = [b.name for b in result.baselines]
+    assert names == ["mel CNN baseline", "MFCC stats + MLP baseline"]
+    assert all(b.n_clips == result.probe.n_clips for b in result.baselines)
+    assert result.fit.best_epoch >= 1 and result.fit.history
+    json.dumps(result.as_dict())
+
+
+def test_saved_classifier_holds_only_the_head_and_reloads_identically(trained):
+    root, data, result = trained
+    folder = root / "ae" / "classifier"
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["genres"] == sorted(TONES) and cfg["autoencoder"]["sha256"]
+    assert cfg["metrics"]["probe"]["accuracy"] == pytest.approx(result.probe.accuracy)
+    lc = load_classifier(folder)
+    clips = load_analysis_data(data, CLIP).side("test").clips
+    proba = predict_proba(lc.classifier, clips)
+    assert proba.shape == (len(clips), 3)
+    np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-5)
+    again = predict_proba(load_classifier(folder).classifier, clips)
+    np.testing.assert_allclose(again, proba, atol=1e-6)
+
+
+def test_latents_classify_like_their_audio_and_edits_move_the_genre(trained):
+    root, data, _ = trained
+    clf = load_classifier(root / "ae" / "classifier").classifier
+    clips = load_analysis_data(data, CLIP).side("test").clips[:4]
+    z = encode_latents(clf.autoencoder, clips).numpy()
+    np.testing.assert_allclose(predict_proba_from_latent(clf, z), predict_proba(clf, clips),
+                               atol=1e-5)
+    single = predict_proba_from_latent(clf, z[0])
+    assert single.shape == (1, 3)
+    edited = predict_proba_from_latent(clf, z[0] * 0.0)
+    assert not np.allclose(edited, single, atol=1e-3)
+
+
+def test_predict_an_audio_file_through_the_cli(trained, capsys):
+    from core.cli import main
+
+    root, data, _ = trained
+    song = data / "metal" / "song0.wav"
+    assert main(["classify", "predict", str(root / "ae" / "classifier"), str(song),
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["top"] == "metal"
+    assert sum(out["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert len(out["per_clip"]) == 3
+
+
+def test_eval_on_the_training_dataset_uses_the_held_out_songs(trained):
+    root, data, result = trained
+    ev = analysis_cli.run_classify_eval(root / "ae" / "classifier", data, device="cpu")
+    assert ev.metrics.evaluated_on == "test"
+    assert ev.metrics.n_clips == result.probe.n_clips
+    assert ev.metrics.accuracy == pytest.approx(result.probe.accuracy)
+    assert [b["name"] for b in ev.stored["baselines"]][0] == "mel CNN baseline"
+
+
+def test_a_changed_or_missing_autoencoder_is_refused(trained, tmp_path):
+    root, _, _ = trained
+    shutil.copytree(root / "ae", tmp_path / "ae")
+    lc = load_classifier(tmp_path / "ae" / "classifier")
+    assert lc.autoencoder.path == tmp_path / "ae"  # found beside it, not at the old path
+    torch.manual_seed(1)
+    save_model(build_model("CELAutoencoderSiLU", clip_samples=CLIP), tmp_path / "ae")
+    with pytest.raises(ModelLoadError, match="changed"):
+        load_classifier(tmp_path / "ae" / "classifier")
+    clf_only = tmp_path / "moved"
+    shutil.copytree(root / "ae" / "classifier", clf_only)
+    cfg = json.loads((clf_only / "config.json").read_text())
+    cfg["autoencoder"].update(path=str(tmp_path / "gone"), relative_path="../gone", name="gone")
+    (clf_only / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelLoadError, match="not found"):
+        load_classifier(clf_only)
+    cfg = json.loads((root / "ae" / "classifier" / "config.json").read_text())
+    cfg["head"]["feature_version"] = 0
+    (clf_only / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelLoadError, match="retrain"):
+        load_classifier(clf_only)
+
+
+def test_cluster_and_report_from_the_cli_functions(trained, tmp_path):
+    root, data, _ = trained
+    res = analysis_cli.run_cluster(data, root / "ae", k_max=6, device="cpu")
+    assert [r.name for r in res.reports] == ["latent (flatten)", "latent (stats)",
+                                             "MFCC stats baseline"]
+    assert all(r.chosen.homogeneity is not None for r in res.reports)
+    # Every point names its clip, so the app can play it: song file and start in the song.
+    assert len(res.clips) == len(res.reports[0].coords) == 15 * 3
+    first = [c for c in res.clips if c.path == res.clips[0].path]
+    assert [c.offset for c in first] == pytest.approx([0.0, CLIP / SR, 2 * CLIP / SR])
+    assert "MFCC stats baseline" in res.text()
+    rep = analysis_cli.run_report(data, root / "ae", tmp_path / "r", k_max=6, device="cpu",
+                                  clf=root / "ae" / "classifier")
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "mel CNN baseline" in html and "latent (stats)" in html
+    assert len(rep.classification) == 3
+
+
+def test_gtzan_file_names_get_the_fault_filtered_split(tmp_path):
+    from torchaudio.datasets import gtzan
+
+    names = {}
+    for g in TONES:
+        pick = [n for n in gtzan.filtered_train if n.startswith(g)][:2]
+        pick += [n for n in gtzan.filtered_valid if n.startswith(g)][:1]
+        pick += [n for n in gtzan.filtered_test if n.startswith(g)][:1]
+        names[g] = pick
+    data = _write_dataset(tmp_path / "gtzan", names)
+    ad = load_analysis_data(data, CLIP)
+    assert ad.split.method == "gtzan-filtered"
+    assert {s.song_id for s in ad.split.test_songs} == {names[g][3] for g in TONES}
+    assert {s.song_id for s in ad.split.valid_songs} == {names[g][2] for g in TONES}
+
+
+def test_other_heads_train_save_and_reload(trained, tmp_path):
+    root, data, _ = trained
+    lc = load_classifier(root / "ae" / "classifier")
+    ad = load_analysis_data(data, CLIP)
+    for head in ("report", "conv"):
+        clf, res = train_latent_probe(lc.autoencoder.model, ad.side("train"), ad.side("valid"),
+                                      ad.genres, head=head, fit_config=FitConfig(epochs=2),
+                                      autoencoder_ref=lc.classifier.autoencoder_ref)
+        save_classifier(clf, tmp_path / head)
+        back = load_classifier(tmp_path / head, autoencoder=lc.autoencoder)
+        assert back.classifier.head_config.kind == head
+        clips = ad.side("test").clips[:3]
+        np.testing.assert_allclose(predict_proba(back.classifier, clips),
+                                   predict_proba(clf, clips), atol=1e-5)
+
+
+def test_training_can_be_cancelled_and_resumes_from_its_checkpoint(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = torch.from_numpy(rng.standard_normal((40, 5)).astype(np.float32)), \
+        torch.arange(40) % 2
+    net = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    with pytest.raises(Cancelled):
+        fit(net, (x, y), (x[:8], y[:8]), FitConfig(epochs=3), should_stop=lambda: True)
+    fit(net, (x, y), (x[:8], y[:8]), FitConfig(epochs=2, patience=99),
+        checkpoint_dir=tmp_path / "ck")
+    first = fit(net, (x, y), (x[:8], y[:8]), FitConfig(epochs=4, patience=99),
+                checkpoint_dir=tmp_path / "ck")
+    assert [r["epoch"] for r in first.history] == [1, 2, 3, 4]
+    other = torch.nn.Sequential(torch.nn.Linear(5, 3))
+    with pytest.raises(TrainingError, match="cannot be resumed"):
+        fit(other, (x, y), (x[:8], y[:8]), FitConfig(epochs=5), checkpoint_dir=tmp_path / "ck")
+
+
+def test_unlabelled_or_tiny_datasets_are_user_errors(tmp_path):
+    (tmp_path / "plain").mkdir()
+    sf.write(tmp_path / "plain" / "a.wav", _song(300.0, np.random.default_rng(0)), SR)
+    with pytest.raises(DatasetError, match="labelled"):
+        load_analysis_data(tmp_path / "plain", CLIP)
+    ae = build_model("CELAutoencoderSiLU", clip_samples=CLIP)
+    one = LabeledClips(np.zeros((1, CLIP), np.float32), np.zeros(1, np.int64))
+    with pytest.raises(DatasetError, match="too few"):
+        train_latent_probe(ae, one, one, ["a", "b"])
