@@ -1,0 +1,208 @@
+"""The workbench's behaviour: which worker runs when the state changes, and where results go.
+
+The main window only wires widgets to this controller and the state. One task slot per kind of
+work (decode, model, reconstruction): a new request cancels the stale one, results are applied
+on the GUI thread, and :meth:`Controller.shutdown` joins every thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from celae_gui.state import AppState, LibraryEntry
+from celae_gui.workers.base import TaskSlot
+from celae_gui.workers.decode_worker import DecodeWorker
+from celae_gui.workers.edit_worker import EditService
+from celae_gui.workers.model_worker import ModelLoadWorker
+from celae_gui.workers.quality_worker import QualityWorker
+from celae_gui.workers.reconstruct_worker import ReconstructResult, ReconstructWorker
+
+log = logging.getLogger(__name__)
+
+QUALITY_DELAY_MS = 400
+
+
+class Controller(QObject):
+    """Drives the workers from state changes.
+
+    Signals
+    -------
+    models_listed(list)
+        ``core.model_io.list_models()`` after a model load or a training run.
+    progress(str, float, str)
+        Task name, fraction and message, for the status bar.
+    reconstructed(object)
+        The :class:`ReconstructResult` just applied to the state.
+    """
+
+    models_listed = Signal(object)
+    progress = Signal(str, float, str)
+    reconstructed = Signal(object)
+    model_load_done = Signal(bool)
+
+    def __init__(self, state: AppState, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state = state
+        self.auto_select = True
+        self._pending_quality = (None, None)
+        self._model = TaskSlot("model", self)
+        self._recon = TaskSlot("reconstruct", self)
+        self._decoders: list[DecodeWorker] = []
+        self.edits = EditService(self)
+        self.edits.edited.connect(self._on_edited)
+        # The slow spectral figures of an edit are computed once the sliders rest.
+        self._quality = TaskSlot("quality", self)
+        self._quality_timer = QTimer(self)
+        self._quality_timer.setSingleShot(True)
+        self._quality_timer.setInterval(QUALITY_DELAY_MS)
+        self._quality_timer.timeout.connect(self._measure_edit)
+        self.edits.failed.connect(self._on_edit_failed)
+        state.current_song_changed.connect(self._on_song_or_window_changed)
+        state.window_changed.connect(self._on_song_or_window_changed)
+        state.model_changed.connect(self._on_song_or_window_changed)
+        state.edit_params_changed.connect(self.request_edit)
+        state.other_song_changed.connect(self.request_edit)
+
+    # --- library -----------------------------------------------------------------------------
+    def open_paths(self, paths: list[Path]) -> None:
+        """Add files and folders to the library; they are checked in a worker.
+
+        Decoders are not cancelled by later drops: every dropped file gets its status.
+        """
+        worker = DecodeWorker([Path(p) for p in paths])
+        worker.discovered.connect(self._on_discovered)
+        worker.entry_ready.connect(self._on_entry_ready)
+        worker.failed.connect(self.state.error)
+        worker.progress.connect(self._on_decode_progress)
+        slot = TaskSlot("decode", self)
+        self._decoders.append(slot)
+        slot.start(worker)
+
+    def _on_discovered(self, files: list[Path]) -> None:
+        self.state.add_paths(files)
+        if not files:
+            self.state.info("No audio files found there")
+
+    def _on_entry_ready(self, entry: LibraryEntry) -> None:
+        self.state.update_entry(entry)
+        if entry.status == "error":
+            self.state.error(entry.reason)
+        elif self.auto_select and self.state.current_path is None:
+            self.state.set_current_song(entry.path)
+
+    # Progress arrives through bound slots (not lambdas) so it is queued to the GUI thread.
+    def _on_decode_progress(self, fraction: float, message: str) -> None:
+        self.progress.emit("decode", fraction, message)
+
+    def _on_model_progress(self, fraction: float, message: str) -> None:
+        self.progress.emit("model", fraction, message)
+
+    def _on_recon_progress(self, fraction: float, message: str) -> None:
+        self.progress.emit("reconstruct", fraction, message)
+
+    # --- model -------------------------------------------------------------------------------
+    def load_model(self, name_or_path: str | Path | None = None) -> None:
+        """Load a model in a worker (None: the bundled default); the state gets it when done."""
+        worker = ModelLoadWorker(name_or_path)
+        worker.result.connect(self._on_model_loaded)
+        worker.failed.connect(self._on_model_failed)
+        worker.progress.connect(self._on_model_progress)
+        self.state.info("Loading model…")
+        self._model.start(worker)
+
+    def _on_model_loaded(self, loaded) -> None:
+        self.edits.invalidate()
+        self.state.set_model(loaded)
+        self.state.info(f"Model {loaded.name} ({loaded.arch}) loaded")
+        self.refresh_models()
+        self.model_load_done.emit(True)
+
+    def _on_model_failed(self, message: str) -> None:
+        self.state.set_model(None, message)
+        self.state.error(f"No model: {message}")
+        self.refresh_models()
+        self.model_load_done.emit(False)
+
+    def refresh_models(self) -> None:
+        """Re-list bundled and user models (reads only their ``config.json``)."""
+        from core.model_io import list_models
+
+        self.models_listed.emit(list_models())
+
+    # --- reconstruction ----------------------------------------------------------------------
+    def _on_song_or_window_changed(self, *_args) -> None:
+        self.reconstruct()
+
+    def reconstruct(self) -> None:
+        """Reconstruct the current window of the current song with the current model."""
+        state = self.state
+        self.edits.invalidate()
+        if state.model is None or state.current_path is None:
+            self._recon.cancel()
+            return
+        worker = ReconstructWorker(state.model.model, state.current_path, state.window)
+        worker.result.connect(self._on_reconstructed)
+        worker.failed.connect(self._on_reconstruct_failed)
+        worker.progress.connect(self._on_recon_progress)
+        self._recon.start(worker)
+
+    def _on_reconstructed(self, result: ReconstructResult) -> None:
+        state = self.state
+        if result.path != state.current_path or result.window != state.window:
+            return
+        state.set_source("original", result.original)
+        state.set_source("recon", result.recon)
+        state.set_latents(result.latents)
+        quality = result.recon.quality
+        if quality is not None:
+            state.info(f"{result.path.name}: reconstructed, SI-SDR {quality.si_sdr:.1f} dB")
+        self.reconstructed.emit(result)
+        self.request_edit()
+
+    def _on_reconstruct_failed(self, message: str) -> None:
+        self.state.error(f"Reconstruction failed: {message}")
+
+    # --- live edits --------------------------------------------------------------------------
+    def request_edit(self, *_args) -> None:
+        """Decode the current latents with the current edit parameters (coalesced)."""
+        state = self.state
+        original = state.audio("original")
+        if state.model is None or state.latents is None or original is None:
+            return
+        self.edits.request(state.model.model, state.latents, state.edit_params, original,
+                           state.window, state.other_path)
+
+    def _on_edited(self, data) -> None:
+        if self.state.latents is not None:
+            self._quality.cancel()
+            self.state.set_source("edited", data)
+            self._quality_timer.start()
+
+    def _measure_edit(self) -> None:
+        original, edited = self.state.audio("original"), self.state.source("edited")
+        if original is None or edited is None:
+            return
+        worker = QualityWorker(original, edited.audio)
+        worker.result.connect(self._on_edit_quality_ready)
+        self._pending_quality = (worker, edited)
+        self._quality.start(worker)
+
+    def _on_edit_quality_ready(self, quality) -> None:
+        worker, data = self._pending_quality
+        if self._quality.is_current(worker) and self.state.source("edited") is data:
+            self.state.set_quality("edited", quality)
+
+    def _on_edit_failed(self, message: str) -> None:
+        self.state.error(f"Edit failed: {message}")
+
+    # --- shutdown ----------------------------------------------------------------------------
+    def shutdown(self) -> bool:
+        """Cancel every task and join every thread; True when all stopped in time."""
+        ok = self.edits.shutdown()
+        self._quality_timer.stop()
+        for slot in (self._model, self._recon, self._quality, *self._decoders):
+            ok = slot.shutdown() and ok
+        return ok

@@ -1,0 +1,184 @@
+"""The song library: files and folders dropped or opened, each with its decode status.
+
+Bad files stay in the list with a red icon and their reason as tooltip and status text, so a
+user sees what failed and why while the rest load. Below the list, the clip window: which 5 s
+of the selected song are reconstructed, or the whole song.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDoubleSpinBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from celae_gui import theme
+from celae_gui.state import AppState, ClipWindow, LibraryEntry
+from core.constants import CLIP_SECONDS
+
+STATUS_COLOURS = {"pending": "#6b7385", "ok": "#5ce1a6", "error": theme.ERROR}
+PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+def paths_from_mime(mime: QMimeData) -> list[Path]:
+    """Local files and folders carried by a drop (URLs that are not local files are ignored)."""
+    if not mime.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+
+def status_icon(status: str) -> QIcon:
+    """A round dot in the colour of ``status``."""
+    pixmap = QPixmap(14, 14)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(STATUS_COLOURS[status]))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(2, 2, 10, 10)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def describe(entry: LibraryEntry) -> str:
+    """List text of one entry: name and duration, or name and why it failed."""
+    if entry.status == "ok" and entry.duration is not None:
+        minutes, seconds = divmod(entry.duration, 60)
+        return f"{entry.name}   {int(minutes)}:{seconds:04.1f}"
+    if entry.status == "error":
+        return f"{entry.name}   ⚠ {entry.reason.removeprefix(entry.name + ': ')}"
+    return f"{entry.name}   decoding…"
+
+
+class LibraryPanel(QGroupBox):
+    """Song list plus clip-window controls; ``open_requested`` asks for the File > Open dialog."""
+
+    files_dropped = Signal(object)
+    open_requested = Signal()
+
+    def __init__(self, state: AppState, parent: QWidget | None = None):
+        super().__init__("Library", parent)
+        self._state = state
+        self._icons = {s: status_icon(s) for s in STATUS_COLOURS}
+        self.setAcceptDrops(True)
+        self.list = QListWidget()
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setAlternatingRowColors(False)
+        self.list.currentItemChanged.connect(self._on_current_item_changed)
+        self.hint = QLabel("Drop songs or folders here\n(MP3, WAV, FLAC, OGG)\nor File ▸ Open")
+        self.hint.setObjectName("muted")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        open_button = QPushButton("Open…")
+        open_button.setToolTip("Open songs (Ctrl+O)")
+        open_button.clicked.connect(self.open_requested)
+        self.offset = QDoubleSpinBox()
+        self.offset.setSuffix(" s")
+        self.offset.setDecimals(1)
+        self.offset.setSingleStep(CLIP_SECONDS)
+        self.offset.setToolTip(f"Start of the {CLIP_SECONDS} s window that is reconstructed")
+        self.offset.editingFinished.connect(self._on_window_edited)
+        self.whole_song = QCheckBox("Whole song (chunked)")
+        self.whole_song.toggled.connect(self._on_window_edited)
+        window_row = QHBoxLayout()
+        window_row.addWidget(QLabel("Window from"))
+        window_row.addWidget(self.offset, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.hint)
+        layout.addLayout(window_row)
+        layout.addWidget(self.whole_song)
+        layout.addWidget(open_button)
+        state.library_changed.connect(self._on_library_changed)
+        state.current_song_changed.connect(self._on_current_song_changed)
+        state.window_changed.connect(self._on_window_changed)
+        self._on_library_changed()
+
+    def item_for(self, path: Path) -> QListWidgetItem | None:
+        """The list item of ``path``."""
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(PATH_ROLE) == str(path):
+                return item
+        return None
+
+    # Qt overrides: the panel (and the main window, which forwards) accepts file drops.
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if paths_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = paths_from_mime(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.files_dropped.emit(paths)
+
+    def _on_library_changed(self) -> None:
+        current = self._state.current_path
+        self.list.blockSignals(True)
+        self.list.clear()
+        for entry in self._state.library:
+            item = QListWidgetItem(self._icons[entry.status], describe(entry))
+            item.setData(PATH_ROLE, str(entry.path))
+            item.setToolTip(entry.reason if entry.status == "error" else str(entry.path))
+            if entry.status == "error":
+                item.setForeground(QColor(theme.ERROR))
+            elif entry.status == "pending":
+                item.setForeground(QColor(theme.MUTED))
+            self.list.addItem(item)
+            if entry.path == current:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+        self.hint.setVisible(not self._state.library)
+        self._update_offset_range()
+
+    def _on_current_item_changed(self, item: QListWidgetItem | None, _previous) -> None:
+        if item is None:
+            return
+        path = Path(item.data(PATH_ROLE))
+        entry = self._state.entry(path)
+        if entry is not None and entry.status == "error":
+            self._state.error(entry.reason)
+            return
+        self._state.set_current_song(path)
+
+    def _on_current_song_changed(self, path) -> None:
+        item = None if path is None else self.item_for(path)
+        if item is not None and self.list.currentItem() is not item:
+            self.list.blockSignals(True)
+            self.list.setCurrentItem(item)
+            self.list.blockSignals(False)
+        self._update_offset_range()
+
+    def _update_offset_range(self) -> None:
+        entry = self._state.entry(self._state.current_path)
+        duration = entry.duration if entry is not None and entry.duration else 0.0
+        self.offset.setRange(0.0, max(0.0, duration - CLIP_SECONDS))
+        self.offset.setEnabled(duration > CLIP_SECONDS and not self.whole_song.isChecked())
+
+    def _on_window_edited(self, *_args) -> None:
+        self._state.set_window(ClipWindow(offset=float(self.offset.value()),
+                                          whole_song=self.whole_song.isChecked()))
+        self._update_offset_range()
+
+    def _on_window_changed(self, window: ClipWindow) -> None:
+        self.offset.blockSignals(True)
+        self.offset.setValue(window.offset)
+        self.offset.blockSignals(False)
+        self.whole_song.blockSignals(True)
+        self.whole_song.setChecked(window.whole_song)
+        self.whole_song.blockSignals(False)
+        self._update_offset_range()

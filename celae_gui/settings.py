@@ -1,0 +1,33 @@
+"""Persistent app settings (QSettings): window geometry, splitters, last folders, last model.
+
+The organisation comes from ``CELAE_SETTINGS_ORG`` when set, so tests and benchmarks never touch
+a user's settings.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QSettings
+
+ORGANISATION = "CELAE"
+APPLICATION = "Workbench"
+
+
+def app_settings() -> QSettings:
+    """The app's QSettings object (organisation from ``CELAE_SETTINGS_ORG``, else "CELAE")."""
+    org = os.environ.get("CELAE_SETTINGS_ORG") or ORGANISATION
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, org, APPLICATION)
+
+
+def read_str(key: str, default: str = "") -> str:
+    """A string setting, ``default`` when absent or of another type."""
+    value = app_settings().value(key, default)
+    return value if isinstance(value, str) else default
+
+
+def write_value(key: str, value) -> None:
+    """Store one setting and flush it to disk now (the app may be killed later)."""
+    settings = app_settings()
+    settings.setValue(key, value)
+    settings.sync()

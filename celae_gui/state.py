@@ -1,0 +1,267 @@
+"""The app state: one ``QObject`` holding what the views show, with a ``*_changed`` signal each.
+
+Views take the state in ``__init__``, subscribe to its signals and write back through its
+setters; workers never touch it (their results are applied on the GUI thread by the
+controller). Tests build it with no widget at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+SOURCES = ("original", "recon", "edited")
+"""The three audio sources, in A/B/C order."""
+
+UNDO_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """One song of the library.
+
+    ``status`` is ``"pending"`` while the decode worker probes it, ``"ok"`` or ``"error"`` after
+    (then ``reason`` says why, e.g. ``"song.mp3: not an audio file"``).
+    """
+
+    path: Path
+    status: str = "pending"
+    duration: float | None = None
+    reason: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class ClipWindow:
+    """Which part of the current song is reconstructed: 5 s from ``offset`` or the whole song."""
+
+    offset: float = 0.0
+    whole_song: bool = False
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """A display spectrogram: ``values[bands, frames]`` (natural-log power) over ``seconds``."""
+
+    values: np.ndarray
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SourceData:
+    """Everything shown for one source: audio ``[T]``, its spectrogram and quality figures.
+
+    ``quality`` compares the source with the original (``None`` for the original itself).
+    """
+
+    audio: np.ndarray
+    spectrum: Spectrum | None = None
+    quality: Any = None
+
+
+class AppState(QObject):
+    """Model of the workbench; every setter emits the matching ``*_changed`` signal."""
+
+    model_changed = Signal(object)
+    library_changed = Signal()
+    current_song_changed = Signal(object)
+    window_changed = Signal(object)
+    source_changed = Signal(str)
+    quality_changed = Signal(str)
+    latents_changed = Signal(object)
+    edit_params_changed = Signal(object)
+    undo_changed = Signal(bool, bool)
+    other_song_changed = Signal(object)
+    message = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        from core.edits import EditParams
+
+        self._default_params = EditParams()
+        self.model = None
+        self.model_error = ""
+        self.library: list[LibraryEntry] = []
+        self.current_path: Path | None = None
+        self.window = ClipWindow()
+        self.sources: dict[str, SourceData] = {}
+        self.latents = None
+        self.edit_params = self._default_params
+        self.other_path: Path | None = None
+        self._undo: list[tuple[Any, str]] = []
+        self._redo: list[Any] = []
+
+    # --- model -------------------------------------------------------------------------------
+    def set_model(self, loaded, error: str = "") -> None:
+        """Make ``loaded`` (a ``core.model_io.LoadedModel`` or None) the current model."""
+        self.model = loaded
+        self.model_error = error
+        self.model_changed.emit(loaded)
+
+    # --- library -----------------------------------------------------------------------------
+    def add_paths(self, paths: list[Path]) -> list[Path]:
+        """Append songs not already in the library as pending; return the new ones."""
+        known = {e.path for e in self.library}
+        new = []
+        for p in paths:
+            p = Path(p)
+            if p not in known:
+                known.add(p)
+                new.append(p)
+                self.library.append(LibraryEntry(p))
+        if new:
+            self.library_changed.emit()
+        return new
+
+    def update_entry(self, entry: LibraryEntry) -> None:
+        """Replace the entry with the same path (after probing)."""
+        for i, old in enumerate(self.library):
+            if old.path == entry.path:
+                self.library[i] = entry
+                self.library_changed.emit()
+                return
+
+    def remove_entry(self, path: Path) -> None:
+        """Drop one song from the library."""
+        self.library = [e for e in self.library if e.path != path]
+        self.library_changed.emit()
+        if self.current_path == path:
+            self.set_current_song(None)
+
+    def entry(self, path: Path | None) -> LibraryEntry | None:
+        """The library entry of ``path``, if any."""
+        return next((e for e in self.library if e.path == path), None)
+
+    def playable_entries(self) -> list[LibraryEntry]:
+        """Entries that decoded fine."""
+        return [e for e in self.library if e.status == "ok"]
+
+    # --- current song and window -------------------------------------------------------------
+    def set_current_song(self, path: Path | None) -> None:
+        """Select the song to reconstruct (None clears every source)."""
+        if path == self.current_path:
+            return
+        self.current_path = path
+        self.window = ClipWindow(whole_song=self.window.whole_song)
+        self.clear_sources()
+        self.current_song_changed.emit(path)
+
+    def set_window(self, window: ClipWindow) -> None:
+        """Choose the part of the current song that is reconstructed."""
+        if window != self.window:
+            self.window = window
+            self.window_changed.emit(window)
+
+    def set_other_song(self, path: Path | None) -> None:
+        """The song interpolated toward (its latent over the same window)."""
+        if path != self.other_path:
+            self.other_path = path
+            self.other_song_changed.emit(path)
+
+    # --- sources -----------------------------------------------------------------------------
+    def set_source(self, kind: str, data: SourceData | None) -> None:
+        """Store one source's audio, spectrum and quality and emit ``source_changed(kind)``."""
+        if kind not in SOURCES:
+            raise ValueError(f"unknown source {kind!r}")
+        if data is None:
+            self.sources.pop(kind, None)
+        else:
+            self.sources[kind] = data
+        self.source_changed.emit(kind)
+
+    def set_quality(self, kind: str, quality) -> None:
+        """Replace the quality figures of ``kind`` (completed after a live edit)."""
+        data = self.sources.get(kind)
+        if data is not None:
+            self.sources[kind] = dataclasses.replace(data, quality=quality)
+            self.quality_changed.emit(kind)
+
+    def source(self, kind: str) -> SourceData | None:
+        """The data of ``kind`` (``"original"``, ``"recon"`` or ``"edited"``), or None."""
+        return self.sources.get(kind)
+
+    def audio(self, kind: str) -> np.ndarray | None:
+        """Audio ``[T]`` of ``kind``, or None."""
+        data = self.sources.get(kind)
+        return None if data is None else data.audio
+
+    def set_latents(self, z) -> None:
+        """The current window's latents: a ``core.inference.SongLatent`` (``z[N, C, L]``)."""
+        self.latents = z
+        self.latents_changed.emit(z)
+
+    def clear_sources(self) -> None:
+        """Forget every source and latent (a new song or model is coming)."""
+        for kind in SOURCES:
+            if kind in self.sources:
+                self.set_source(kind, None)
+        if self.latents is not None:
+            self.set_latents(None)
+
+    # --- latent edits with undo --------------------------------------------------------------
+    def set_edit_params(self, params, merge_key: str = "") -> None:
+        """Set the latent-edit parameters (a ``core.edits.EditParams``), recording undo.
+
+        Consecutive changes with the same non-empty ``merge_key`` (one slider drag) make one undo
+        step.
+        """
+        if params == self.edit_params:
+            return
+        if not (merge_key and self._undo and self._undo[-1][1] == merge_key):
+            self._undo.append((self.edit_params, merge_key))
+            del self._undo[:-UNDO_LIMIT]
+        self._redo.clear()
+        self._apply_params(params)
+
+    def reset_edits(self) -> None:
+        """Back to the identity edit (undoable)."""
+        self.set_edit_params(self._default_params)
+
+    def undo(self) -> bool:
+        """Restore the parameters before the last change; False when there is none."""
+        if not self._undo:
+            return False
+        previous, _ = self._undo.pop()
+        self._redo.append(self.edit_params)
+        self._apply_params(previous)
+        return True
+
+    def redo(self) -> bool:
+        """Re-apply the last undone change; False when there is none."""
+        if not self._redo:
+            return False
+        self._undo.append((self.edit_params, ""))
+        self._apply_params(self._redo.pop())
+        return True
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def _apply_params(self, params) -> None:
+        self.edit_params = params
+        self.edit_params_changed.emit(params)
+        self.undo_changed.emit(self.can_undo(), self.can_redo())
+
+    def replace_params(self, **changes) -> Any:
+        """A copy of the current edit parameters with ``changes`` (not applied)."""
+        return dataclasses.replace(self.edit_params, **changes)
+
+    # --- messages ----------------------------------------------------------------------------
+    def info(self, text: str) -> None:
+        """Show ``text`` in the status bar."""
+        self.message.emit("info", text)
+
+    def error(self, text: str) -> None:
+        """Show an error in the status bar and the non-modal message area; never raises."""
+        self.message.emit("error", text)

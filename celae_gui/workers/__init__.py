@@ -1,0 +1,1 @@
+"""Background workers: one ``QObject`` per file, run in a ``QThread``, cancelled via an Event."""

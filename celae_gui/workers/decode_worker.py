@@ -1,0 +1,73 @@
+"""Decode dropped or opened files in the background: expand folders, check each file reads.
+
+Each file is probed and a short slice decoded, so a truncated or mislabelled file is reported
+with its reason in the library instead of failing later when it is selected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+
+from celae_gui.state import LibraryEntry
+from celae_gui.workers.base import BaseWorker
+from core.constants import AUDIO_EXTENSIONS
+from core.errors import CelaeError
+from core.progress import Cancelled
+
+PROBE_SECONDS = 0.5
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files as given, plus the audio files found (recursively, sorted) in the folders given."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*")
+                              if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS))
+        else:
+            out.append(p)
+    return out
+
+
+def check_file(path: Path) -> LibraryEntry:
+    """Probe ``path`` and decode its first half second; a LibraryEntry with status and reason."""
+    from core.audio import load_audio, probe
+
+    if not path.is_file():
+        return LibraryEntry(path, "error", None, f"{path.name}: no such file")
+    try:
+        info = probe(path)
+        load_audio(path, duration=PROBE_SECONDS)
+    except CelaeError as err:
+        return LibraryEntry(path, "error", None, str(err))
+    except Exception as err:  # soundfile can raise anything on hostile files: report, go on
+        return LibraryEntry(path, "error", None, f"{path.name}: {err}")
+    return LibraryEntry(path, "ok", float(info.duration), "")
+
+
+class DecodeWorker(BaseWorker):
+    """Check a list of files and folders; ``discovered`` then one ``entry_ready`` per file.
+
+    ``discovered(list[Path])`` lists the files found (folders expanded) before any is probed,
+    so the library can show them as pending at once.
+    """
+
+    discovered = Signal(object)
+    entry_ready = Signal(object)
+
+    def __init__(self, paths: list[Path]):
+        super().__init__()
+        self._paths = [Path(p) for p in paths]
+
+    def work(self) -> int:
+        files = expand_paths(self._paths)
+        self.discovered.emit(files)
+        for i, path in enumerate(files):
+            if self.should_stop():
+                raise Cancelled
+            self.entry_ready.emit(check_file(path))
+            self.on_progress((i + 1) / len(files), f"Decoded {path.name}")
+        return len(files)

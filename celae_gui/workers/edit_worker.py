@@ -1,0 +1,151 @@
+"""Live latent edits: apply ``core.edits`` to the current latents and decode, off the GUI thread.
+
+Unlike the one-shot workers this one lives for the whole session in its own thread, because a
+slider sends many requests per second: :meth:`EditWorker.submit` (GUI thread) replaces the
+pending request and wakes the worker, which always decodes only the newest one. Requests that
+were replaced before it got to them are never decoded; results of requests that were overtaken
+while decoding carry an old generation number and are dropped by the receiver.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal
+
+from celae_gui.analysis import source_data
+from celae_gui.state import ClipWindow
+from celae_gui.workers.reconstruct_worker import (
+    decode_latents,
+    encode_audio,
+    load_window,
+    pad_to,
+)
+from core.errors import CelaeError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EditRequest:
+    """One decode of edited latents (a ``SongLatent``); ``original`` is audio ``[T]``."""
+
+    generation: int
+    model: object
+    latents: object
+    params: object
+    original: np.ndarray
+    window: ClipWindow
+    other_path: Path | None = None
+
+
+class EditWorker(QObject):
+    """Decode the newest :class:`EditRequest`; ``result(generation, SourceData)``."""
+
+    result = Signal(int, object)
+    failed = Signal(int, str)
+    _wake = Signal()
+
+    def __init__(self):
+        super().__init__()
+        self._lock = threading.Lock()
+        self._pending: EditRequest | None = None
+        self._other_key = None
+        self._other_latents: np.ndarray | None = None
+        self._wake.connect(self._process)
+
+    def submit(self, request: EditRequest) -> None:
+        """Queue ``request``, replacing any request not yet started (thread-safe)."""
+        with self._lock:
+            self._pending = request
+        self._wake.emit()
+
+    def _process(self) -> None:
+        with self._lock:
+            request, self._pending = self._pending, None
+        if request is None:
+            return
+        try:
+            self.result.emit(request.generation, self._decode(request))
+        except CelaeError as err:
+            self.failed.emit(request.generation, str(err))
+        except Exception as err:  # a bug must reach the status bar, not kill the thread
+            log.error("edit failed:\n%s", traceback.format_exc())
+            self.failed.emit(request.generation, f"{type(err).__name__}: {err}")
+
+    def _decode(self, request: EditRequest):
+        from core.edits import apply_edits
+
+        params = request.params
+        other = self._other(request) if params.mix_t != 0 else None
+        if other is None and params.mix_t != 0:
+            params = dataclasses.replace(params, mix_t=0.0)  # no second song chosen yet
+        song = request.latents
+        edited = song.with_z(apply_edits(song.z, params, other))
+        audio = pad_to(decode_latents(request.model, edited), len(request.original))
+        return source_data(audio, request.original, live=True)
+
+    def _other(self, request: EditRequest) -> np.ndarray | None:
+        """Latents of the interpolation target over the same window, cached between requests."""
+        if request.other_path is None:
+            return None
+        key = (request.other_path, request.window, id(request.model))
+        if key != self._other_key:
+            audio = load_window(request.other_path, request.window, request.model.clip_samples)
+            z = encode_audio(request.model, audio, request.window.whole_song).z
+            n = len(request.latents.z)
+            if len(z) < n:
+                z = np.concatenate([z, np.zeros((n - len(z),) + z.shape[1:], z.dtype)])
+            self._other_key, self._other_latents = key, z[:n]
+        return self._other_latents
+
+
+class EditService(QObject):
+    """Owns the :class:`EditWorker` and its thread; numbers requests so stale results drop."""
+
+    edited = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._generation = 0
+        self._thread = QThread()
+        self._thread.setObjectName("EditWorker")
+        self._worker = EditWorker()
+        self._worker.moveToThread(self._thread)
+        self._worker.result.connect(self._on_result)
+        self._worker.failed.connect(self._on_failed)
+        self._thread.start()
+
+    def request(self, model, latents, params, original: np.ndarray,
+                window: ClipWindow, other_path: Path | None = None) -> int:
+        """Decode ``latents`` edited by ``params``; returns the request's generation."""
+        self._generation += 1
+        self._worker.submit(EditRequest(self._generation, model, latents, params, original,
+                                        window, other_path))
+        return self._generation
+
+    def invalidate(self) -> None:
+        """Drop the results of every request made so far (the song or model changed)."""
+        self._generation += 1
+
+    def _on_result(self, generation: int, data) -> None:
+        if generation == self._generation:
+            self.edited.emit(data)
+
+    def _on_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.failed.emit(message)
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop the worker thread and join it (idempotent)."""
+        if not self._thread.isRunning():
+            return True
+        self._thread.quit()
+        return self._thread.wait(timeout_ms)

@@ -1,0 +1,83 @@
+"""Load the chosen window of a song (or all of it) and reconstruct it with the current model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from celae_gui.analysis import source_data
+from celae_gui.state import ClipWindow, SourceData
+from celae_gui.workers.base import BaseWorker
+from core.constants import SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class ReconstructResult:
+    """Original and reconstruction of one window, and its latents (a ``SongLatent``)."""
+
+    path: Path
+    window: ClipWindow
+    original: SourceData
+    recon: SourceData
+    latents: object
+
+
+def pad_to(audio: np.ndarray, length: int) -> np.ndarray:
+    """``audio`` zero-padded (or cut) to ``length`` samples, float32."""
+    out = np.zeros(length, dtype=np.float32)
+    n = min(length, len(audio))
+    out[:n] = audio[:n]
+    return out
+
+
+def load_window(path: Path, window: ClipWindow, clip_samples: int) -> np.ndarray:
+    """Audio ``[T]`` of ``window``: one clip from its offset (zero-padded), or the whole song."""
+    from core.audio import load_audio
+
+    if window.whole_song:
+        return load_audio(path)
+    audio = load_audio(path, offset=window.offset, duration=clip_samples / SAMPLE_RATE)
+    return pad_to(audio, clip_samples)
+
+
+def encode_audio(model, audio: np.ndarray, whole_song: bool):
+    """``core.inference.SongLatent`` of ``audio[T]``: one clip, or overlapping song windows."""
+    from core.inference import SongLatent, encode, encode_song
+
+    if whole_song:
+        return encode_song(model, audio)
+    z = encode(model, audio[None])
+    return SongLatent(z=z, length=len(audio), clip_samples=len(audio), hop=len(audio))
+
+
+def decode_latents(model, song) -> np.ndarray:
+    """Audio ``[T]`` of a ``SongLatent`` (crossfaded windows for a whole song)."""
+    from core.inference import decode, decode_song
+
+    if len(song.z) == 1 and song.length == song.clip_samples:
+        return decode(model, song.z, length=song.clip_samples)[0]
+    return decode_song(model, song)
+
+
+class ReconstructWorker(BaseWorker):
+    """Reconstruct ``window`` of ``path`` with ``model`` (an ``Autoencoder``)."""
+
+    def __init__(self, model, path: Path, window: ClipWindow):
+        super().__init__()
+        self._model = model
+        self._path = Path(path)
+        self._window = window
+
+    def work(self) -> ReconstructResult:
+        self.on_progress(0.0, f"Loading {self._path.name}")
+        audio = load_window(self._path, self._window, self._model.clip_samples)
+        self.on_progress(0.2, f"Reconstructing {self._path.name}")
+        song = encode_audio(self._model, audio, self._window.whole_song)
+        if self.should_stop():
+            return None
+        recon = pad_to(decode_latents(self._model, song), len(audio))
+        self.on_progress(0.9, "Measuring quality")
+        return ReconstructResult(self._path, self._window, source_data(audio, None),
+                                 source_data(recon, audio), song)
