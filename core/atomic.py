@@ -46,6 +46,30 @@ def _writer_alive(name: str) -> bool:
     return True
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (``os.umask`` would, racing other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def _final_mode(path: Path) -> int:
+    """Mode the written file should get: the replaced file's, else the usual 0666 & ~umask.
+
+    ``mkstemp`` makes private 0600 files, which would leave a user's exports unreadable to the
+    rest of their system.
+    """
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 def sweep_stale_temps(folder: str | os.PathLike, target_name: str | None = None) -> int:
     """Delete temp files a killed writer left in ``folder``; return how many were removed.
 
@@ -87,6 +111,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         with open(tmp, "rb+") as fh:
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _final_mode(path))
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:

@@ -69,3 +69,18 @@ def test_atomic_text_replaces_whole_content(tmp_path):
     atomic_write_text(path, "{\"b\": 2}")
     assert path.read_text() == "{\"b\": 2}"
     assert os.listdir(tmp_path) == ["config.json"]
+
+
+def test_exports_get_ordinary_permissions_not_private_temp_ones(tmp_path):
+    path = tmp_path / "song.wav"
+    save_audio(path, np.zeros(100, np.float32))
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask_now()
+    os.chmod(path, 0o640)
+    save_audio(path, np.ones(100, np.float32) * 0.1)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def _umask_now() -> int:
+    old = os.umask(0)
+    os.umask(old)
+    return old
