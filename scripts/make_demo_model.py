@@ -68,6 +68,8 @@ def main() -> int:
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["metrics"] = {**(meta.get("metrics") or {}), "valid": report.model,
                        "baseline_same_latent": report.baseline, "valid_clips": report.clips}
+    # The build machine's absolute path means nothing in an installed copy.
+    meta.get("summary", {}).get("training", {})["out_dir"] = f"resources/models/{args.name}"
     atomic_write_text(meta_path, json.dumps(meta, indent=2))
     # Keep only the model itself: the resume checkpoint is of no use to users of the bundle.
     ckpt = out / "checkpoint"
