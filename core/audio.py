@@ -43,6 +43,10 @@ BLOCK_SECONDS = 2.0
 """Source seconds decoded per block."""
 
 _MAX_BLOCK_BYTES = 32 * 1024 * 1024
+_MP3_BLOCK_SECONDS = 30.0
+"""libsndfile 1.2.2's MP3 reader makes libmpg123 print a harmless "part2_3_length too large"
+line to stderr on most partial reads (the samples are bit-identical to one whole read); fewer,
+longer reads keep a user's terminal quiet while memory stays bounded (32 MiB cap)."""
 _LOSSY_SLACK_FRAMES = 2 * 1152
 _SAVE_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 _LIBSNDFILE_ERRORS = (sf.LibsndfileError, RuntimeError, OSError, ValueError, TypeError)
@@ -196,7 +200,8 @@ def _decode(path: str | os.PathLike, sample_rate: int, offset: float,
 
 def _stream(opened: _Opened, start: int, count: int, sample_rate: int) -> Iterator[np.ndarray]:
     f, info = opened.file, opened.info
-    block = max(1, min(int(info.sample_rate * BLOCK_SECONDS),
+    seconds = _MP3_BLOCK_SECONDS if info.format == "MP3" else BLOCK_SECONDS
+    block = max(1, min(int(info.sample_rate * seconds),
                        _MAX_BLOCK_BYTES // (4 * info.channels)))
     buf = np.empty((block, info.channels), dtype=np.float32)
     # A matrix-vector product averages the channels ~8x faster than ndarray.mean(axis=1).
