@@ -13,7 +13,7 @@ run: setup
 	$(VENV)/bin/celae-workbench
 
 lint: setup
-	$(VENV)/bin/ruff check core celae_gui tests scripts
+	$(VENV)/bin/ruff check core celae_gui tests scripts packaging
 	$(VENV)/bin/lint-imports
 
 test: setup lint
@@ -22,6 +22,9 @@ test: setup lint
 bench: setup
 	$(PY) scripts/bench.py
 
+bench-rd: setup
+	$(PY) scripts/bench_rd.py
+
 demo-model: setup
 	$(PY) scripts/make_demo_model.py
 
@@ -29,3 +32,15 @@ clean:
 	rm -rf build dist .pytest_cache .ruff_cache
 fuzz: setup
 	$(PY) scripts/fuzz_audio.py --count 10000
+
+# The one-folder bundle dist/celae-workbench/ (settings: see packaging/build.sh, e.g.
+# TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu for a CPU-only bundle).
+bundle: setup
+	nice -n 10 packaging/build.sh
+
+# Slow (builds, then runs the bundle away from the venv); not part of `make test`.
+bundle-test: bundle
+	set -o pipefail; packaging/bundle_test.sh 2>&1 | tee bundle-test.log
+
+install-desktop:
+	packaging/install_desktop.sh
