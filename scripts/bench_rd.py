@@ -1,0 +1,379 @@
+"""Rate-distortion benchmark: the no-learning baseline, the report's models and CELCodec.
+
+For each latent ratio (samples per kept value: 2, 4, 10, 32, 64 by default) it scores, on
+held-out songs (split by song, never by clip):
+
+- ``pool+interp``: average-pool to the same number of latent values, linear interpolation back;
+- the report's model (``CELAutoencoderSiLU``, ``CELAutoencoder2``, ``CELAutoencoder3``) where
+  one exists at that ratio, trained on waveform MSE (its own recipe);
+- the ``CELCodec`` preset of that ratio, trained on the composite loss its config names;
+
+every model trained for the same wall-clock budget on random crops of the same training songs.
+Scores: SI-SDR (dB, higher is better), log-mel L1 and multi-resolution STFT distance (lower is
+better), averaged over held-out 5 s clips. Prints a markdown table and writes it to ``--out``.
+
+Data: ``--data demo`` synthesises (once, into the cache folder) a GTZAN-layout demo set;
+``--data games`` uses the freely licensed game soundtracks Debian ships under /usr/share/games
+(``apt-get install warzone2100-music`` or ``wesnoth-1.16-music``); a folder path uses every audio
+file under it, one song per file. Audio is decoded in memory only and never written anywhere.
+
+Example::
+
+    python scripts/bench_rd.py --budget-seconds 180 --ratios 2 4 10 32 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import math
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.audio import load_audio, split_clips  # noqa: E402
+from core.baseline import pool_interp  # noqa: E402
+from core.constants import AUDIO_EXTENSIONS, CLIP_SAMPLES, SAMPLE_RATE  # noqa: E402
+from core.errors import CelaeError, TrainingError  # noqa: E402
+from core.inference import decode, encode, reconstruct  # noqa: E402
+from core.latent_pca import apply_pc_offsets, fit_latent_pca, save_latent_pca  # noqa: E402
+from core.losses import make_loss  # noqa: E402
+from core.metrics import quality  # noqa: E402
+from core.models import build_model  # noqa: E402
+from core.paths import cache_dir  # noqa: E402
+
+REPORT_MODELS = {2: "CELAutoencoderSiLU", 4: "CELAutoencoder2", 10: "CELAutoencoder3"}
+GAME_MUSIC_GLOBS = ("/usr/share/games/*/music/**/*", "/usr/share/games/*/data/core/music/*",
+                    "/usr/share/games/*/base/music/**/*")
+
+
+@dataclass
+class Source:
+    """One data source: its songs, split by song into training and held-out sets."""
+
+    name: str
+    train: list[np.ndarray]
+    test_clips: np.ndarray
+    n_songs: int
+
+
+@dataclass
+class Row:
+    ratio: int
+    method: str
+    si_sdr: dict[str, float] = field(default_factory=dict)
+    log_mel: dict[str, float] = field(default_factory=dict)
+    mr_stft: dict[str, float] = field(default_factory=dict)
+    params: int = 0
+    steps: int = 0
+    train_s: float = 0.0
+    decode_ms: float = float("nan")
+    pca_counts: dict[str, int] = field(default_factory=dict)
+    slider_ms: float = float("nan")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def game_music_files() -> list[Path]:
+    found: set[Path] = set()
+    for pattern in GAME_MUSIC_GLOBS:
+        for p in glob.glob(pattern, recursive=True):
+            if Path(p).suffix.lower() in AUDIO_EXTENSIONS and os.path.isfile(p):
+                found.add(Path(p))
+    return sorted(found)
+
+
+def folder_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)
+
+
+def demo_files(seconds: float, songs_per_genre: int) -> list[Path]:
+    from core.demo_data import write_demo_dataset
+
+    root = cache_dir() / "bench-rd" / f"demo-{songs_per_genre}x{int(seconds)}s"
+    done = root / ".complete"
+    if not done.exists():
+        log(f"synthesising demo set into {root}")
+        write_demo_dataset(root, songs_per_genre=songs_per_genre, seconds=seconds, seed=0)
+        done.write_text("ok\n")
+    return folder_files(root)
+
+
+def load_source(name: str, files: list[Path], *, offset: float, seconds: float,
+                valid_fraction: float, eval_clips: int, seed: int) -> Source:
+    """Decode the songs, hold out whole songs, cut the held-out ones into 5 s clips."""
+    songs = []
+    for path in files:
+        try:
+            audio = load_audio(path, offset=offset, duration=seconds)
+        except CelaeError:
+            # A track shorter than the offset: take it from its start instead.
+            audio = load_audio(path, duration=seconds)
+        if audio.size >= CLIP_SAMPLES and np.abs(audio).max() > 0:
+            songs.append(audio)
+    if len(songs) < 2:
+        raise SystemExit(f"{name}: need at least 2 usable songs, found {len(songs)}")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(songs))
+    n_test = max(1, round(valid_fraction * len(songs)))
+    test = [songs[i] for i in order[:n_test]]
+    train = [songs[i] for i in order[n_test:]]
+    clips = np.concatenate([split_clips(s)[: max(1, s.size // CLIP_SAMPLES)] for s in test])
+    if len(clips) > eval_clips:
+        clips = clips[np.sort(rng.choice(len(clips), eval_clips, replace=False))]
+    log(f"{name}: {len(songs)} songs ({len(train)} train, {len(test)} held out), "
+        f"{len(clips)} test clips")
+    return Source(name, train, clips.astype(np.float32), len(songs))
+
+
+class CropSampler:
+    """Random crops from a pool of songs, each song weighted by its length."""
+
+    def __init__(self, songs: list[np.ndarray], crop: int, seed: int):
+        self.songs = [s for s in songs if s.size >= crop]
+        sizes = np.array([s.size - crop + 1 for s in self.songs], dtype=np.float64)
+        self.p = sizes / sizes.sum()
+        self.crop = crop
+        self.rng = np.random.default_rng(seed)
+
+    def batch(self, n: int) -> torch.Tensor:
+        out = np.empty((n, 1, self.crop), dtype=np.float32)
+        for i, k in enumerate(self.rng.choice(len(self.songs), n, p=self.p)):
+            start = self.rng.integers(0, self.songs[k].size - self.crop + 1)
+            out[i, 0] = self.songs[k][start:start + self.crop]
+        return torch.from_numpy(out)
+
+
+def train_for_budget(model: torch.nn.Module, loss_name: str, sampler: CropSampler, *,
+                     budget_s: float, batch: int, lr: float) -> tuple[int, float]:
+    """Adam with a learning rate decaying linearly to 10 % over the budget; (steps, seconds)."""
+    loss_fn = make_loss(loss_name)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    start = time.perf_counter()
+    steps = 0
+    while (elapsed := time.perf_counter() - start) < budget_s:
+        for group in opt.param_groups:
+            group["lr"] = lr * (1.0 - 0.9 * elapsed / budget_s)
+        x = sampler.batch(batch)
+        loss = loss_fn(model(x), x)
+        if not torch.isfinite(loss):
+            raise TrainingError(f"non-finite loss after {steps} steps")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        steps += 1
+    model.eval()
+    return steps, time.perf_counter() - start
+
+
+def decode_ms(model: torch.nn.Module) -> float:
+    """Median time to decode one 5 s clip's latent (what a latent slider change costs)."""
+    z = encode(model, np.zeros((1, CLIP_SAMPLES), dtype=np.float32))
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        decode(model, z)
+        times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times)
+
+
+def latent_pca_figures(model: torch.nn.Module, songs: list[np.ndarray], row: Row):
+    """Fit the latent PCA on training clips; time a principal-direction slider change."""
+    clips = np.concatenate([split_clips(s)[: s.size // CLIP_SAMPLES] for s in songs])[:32]
+    pca = fit_latent_pca(model, clips, batch_size=4)
+    row.pca_counts = pca.thresholds
+    z = encode(model, clips[:1])
+    times = []
+    for i in range(9):
+        offsets = np.zeros(min(8, pca.n_components), dtype=np.float32)
+        offsets[i % offsets.size] = 1.0 + 0.1 * i
+        t = time.perf_counter()
+        decode(model, apply_pc_offsets(z, pca, offsets))
+        times.append(time.perf_counter() - t)
+    row.slider_ms = 1000 * statistics.median(times)
+    return pca
+
+
+def score(row: Row, sources: list[Source], fn) -> None:
+    for src in sources:
+        q = quality(src.test_clips, fn(src.test_clips))
+        row.si_sdr[src.name] = q.si_sdr
+        row.log_mel[src.name] = q.log_mel_l1
+        row.mr_stft[src.name] = q.mr_stft
+
+
+def run_model(arch: str, loss: str, ratio: int, sources: list[Source], sampler: CropSampler,
+              args: argparse.Namespace, label: str) -> Row:
+    torch.manual_seed(args.seed)
+    model = build_model(arch)
+    row = Row(ratio, f"{label} `{arch}`", params=model.num_parameters())
+    log(f"1/{ratio} {arch}: training {args.budget_seconds:.0f} s on `{loss}`")
+    row.steps, row.train_s = train_for_budget(model, loss, sampler,
+                                              budget_s=args.budget_seconds, batch=args.batch,
+                                              lr=args.lr)
+    score(row, sources, lambda clips: reconstruct(model, clips, batch_size=4))
+    row.decode_ms = decode_ms(model)
+    pca = latent_pca_figures(model, sampler.songs, row) if label == "CELCodec" else None
+    log(f"  {row.steps} steps; " + ", ".join(
+        f"{s}: {row.si_sdr[s]:.2f} dB / {row.log_mel[s]:.3f}" for s in row.si_sdr))
+    if args.save_models:
+        from core.model_io import save_model
+
+        folder = Path(args.save_models) / f"{arch}-{int(args.budget_seconds)}s"
+        save_model(model, folder, summary={"bench_rd": {"loss": loss, "steps": row.steps,
+                                                        "train_seconds": row.train_s}})
+        if pca is not None:
+            save_latent_pca(pca, folder)
+    return row
+
+
+def markdown(rows: list[Row], sources: list[Source], args: argparse.Namespace) -> str:
+    names = [s.name for s in sources]
+    head = ["ratio", "method"]
+    for n in names:
+        head += [f"SI-SDR dB ({n})", f"log-mel L1 ({n})", f"MR-STFT ({n})"]
+    head += ["params", "train steps", "train s", "decode 5 s ms"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [f"1/{r.ratio}", r.method]
+        for n in names:
+            cells += [f"{r.si_sdr[n]:.2f}", f"{r.log_mel[n]:.3f}", f"{r.mr_stft[n]:.3f}"]
+        learned = r.steps > 0
+        cells += [f"{r.params:,}" if learned else "-", str(r.steps) if learned else "-",
+                  f"{r.train_s:.0f}" if learned else "-",
+                  f"{r.decode_ms:.0f}" if learned else "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    pcs = ["| ratio | model | PCs for 80 / 90 / 95 / 99 % | PC-slider change, 5 s clip, ms |",
+           "|---|---|---|---|"]
+    pcs += [f"| 1/{r.ratio} | {r.method} | "
+            + " / ".join(str(r.pca_counts[k]) for k in ("80", "90", "95", "99"))
+            + f" | {r.slider_ms:.0f} |" for r in rows if r.pca_counts]
+    return ("\n".join(lines) + "\n\n" + targets(rows, names) + "\nLatent PCA (per frame, "
+            "fitted on up to 32 training clips); slider change = offsets + decode, median of 9:"
+            "\n\n" + "\n".join(pcs) + "\n")
+
+
+def targets(rows: list[Row], names: list[str]) -> str:
+    """The issue's targets, checked on each source."""
+    out = ["Targets (issue \"Beyond the report\"):", ""]
+    by = {(r.ratio, r.method.split()[0]): r for r in rows}
+    for n in names:
+        for ratio in sorted({r.ratio for r in rows}):
+            base, codec = by.get((ratio, "pool+interp")), by.get((ratio, "CELCodec"))
+            if base is None or codec is None:
+                continue
+            gain = codec.si_sdr[n] - base.si_sdr[n]
+            cut = 1 - codec.log_mel[n] / base.log_mel[n]
+            ok = gain >= 3 or cut >= 0.30
+            line = (f"- {n}, 1/{ratio}: CELCodec vs baseline {gain:+.2f} dB SI-SDR, "
+                    f"{100 * cut:+.0f} % lower log-mel L1 -> {'met' if ok else 'NOT met'}")
+            rep = by.get((ratio, "report"))
+            if rep is not None:
+                both = codec.si_sdr[n] > rep.si_sdr[n] and codec.log_mel[n] < rep.log_mel[n]
+                line += f"; beats the report's model on both: {'yes' if both else 'NO'}"
+            out.append(line)
+        low, base4 = by.get((64, "CELCodec")), by.get((4, "pool+interp"))
+        if low is not None and base4 is not None:
+            ok = low.log_mel[n] <= base4.log_mel[n]
+            out.append(f"- {n}: CELCodec 1/64 log-mel L1 {low.log_mel[n]:.3f} vs baseline 1/4 "
+                       f"{base4.log_mel[n]:.3f} -> {'met' if ok else 'NOT met'}")
+    return "\n".join(out) + "\n"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--budget-seconds", type=float, default=180.0,
+                   help="wall-clock training time per model (default 180)")
+    p.add_argument("--ratios", type=int, nargs="+", default=[2, 4, 10, 32, 64],
+                   help="latent ratios (samples per kept value); CELCodec<r> must exist")
+    p.add_argument("--data", nargs="+", default=["demo", "games"],
+                   help="sources: 'demo', 'games' (Debian game soundtracks, skipped if none "
+                        "are installed) and/or folders of audio files (default: demo games)")
+    p.add_argument("--out", default="bench-out/rd.md", help="markdown output file")
+    p.add_argument("--song-seconds", type=float, default=60.0,
+                   help="seconds decoded per real song (from --offset)")
+    p.add_argument("--offset", type=float, default=20.0, help="start of each real song, s")
+    p.add_argument("--demo-songs-per-genre", type=int, default=3)
+    p.add_argument("--eval-clips", type=int, default=48, help="held-out clips per source")
+    p.add_argument("--valid-fraction", type=float, default=0.2)
+    p.add_argument("--crop", type=int, default=8192, help="training crop, samples")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: on a shared machine two threads that "
+                        "wait on each other lose more than they gain)")
+    p.add_argument("--codec-loss", default=None,
+                   help="train CELCodec with this loss instead of the one its config names")
+    p.add_argument("--skip-report", action="store_true", help="do not train the report's models")
+    p.add_argument("--save-models", default=None, help="folder to save the trained models in")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    sources = []
+    for spec in args.data:
+        if spec == "demo":
+            files = demo_files(30.0, args.demo_songs_per_genre)
+            kw = {"offset": 0.0, "seconds": 30.0}
+        elif spec == "games":
+            files = game_music_files()
+            if not files:
+                log("games: no game soundtrack installed (apt-get install warzone2100-music); "
+                    "skipped")
+                continue
+            kw = {"offset": args.offset, "seconds": args.song_seconds}
+        else:
+            files = folder_files(Path(spec))
+            kw = {"offset": args.offset, "seconds": args.song_seconds}
+        name = {"demo": "demo", "games": "real"}.get(spec, Path(spec).name)
+        sources.append(load_source(name, files, valid_fraction=args.valid_fraction,
+                                   eval_clips=args.eval_clips, seed=args.seed, **kw))
+    if not sources:
+        raise SystemExit("no data")
+    sampler = CropSampler([s for src in sources for s in src.train], args.crop, args.seed)
+    rows: list[Row] = []
+    for ratio in args.ratios:
+        base = Row(ratio, "pool+interp")
+        score(base, sources, lambda clips, r=ratio: pool_interp(clips, r))
+        rows.append(base)
+        if ratio in REPORT_MODELS and not args.skip_report:
+            rows.append(run_model(REPORT_MODELS[ratio], "mse", ratio, sources, sampler, args,
+                                  "report"))
+        arch = f"CELCodec{ratio}"
+        loss = args.codec_loss or build_model(arch).config.loss
+        rows.append(run_model(arch, loss, ratio, sources, sampler, args, "CELCodec"))
+    table = markdown(rows, sources, args)
+    cmd = "python scripts/bench_rd.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    header = (f"# Rate-distortion benchmark\n\n`{cmd}`\n\n"
+              f"{torch.get_num_threads()} torch threads, {args.budget_seconds:.0f} s of training "
+              f"per model on random {args.crop}-sample crops (batch {args.batch}); held-out songs "
+              f"scored on 5 s clips at {SAMPLE_RATE} Hz. "
+              + "; ".join(f"{s.name}: {s.n_songs} songs, {len(s.test_clips)} test clips"
+                          for s in sources) + ".\n\n")
+    text = header + table
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(text)
+    return 0 if all(math.isfinite(v) for r in rows for v in r.si_sdr.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
