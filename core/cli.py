@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--max-clips", type=int, default=None, help="use at most this many clips")
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
+    p.add_argument("--loss", default="auto",
+                   help="mse (the report's), spectral, spectral_wave, or auto: the "
+                        "architecture's own (default)")
+    p.add_argument("--crop", type=int, default=None, metavar="SAMPLES",
+                   help="train on random windows of this many samples (cheaper epochs)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--out", required=True, metavar="MODEL_DIR")
 

@@ -191,7 +191,7 @@ def cmd_train(args) -> Result:
     config = TrainConfig(arch=args.arch, model=overrides, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device, max_clips=args.max_clips, out_dir=args.out,
-                         **extra)
+                         loss=args.loss, crop=args.crop, **extra)
     bar = _bar(args, "training ")
 
     def on_epoch(rec) -> None:

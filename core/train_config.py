@@ -45,7 +45,8 @@ class TrainConfig:
         ReduceLROnPlateau: multiply the learning rate by ``lr_factor`` after ``lr_patience``
         epochs without improvement.
     loss : str
-        A name from ``core.losses.losses()``; ``"mse"`` is the report's.
+        A name from ``core.losses.losses()``; ``"mse"`` is the report's. ``"auto"`` takes the
+        loss the architecture's config names (the codec family's spectral loss), else MSE.
     crop : int or None
         Train on random windows of this many samples; ``None`` trains on whole clips.
         Validation always uses whole clips.
@@ -71,7 +72,7 @@ class TrainConfig:
     patience: int | None = 10
     lr_patience: int = 3
     lr_factor: float = 0.5
-    loss: str = "mse"
+    loss: str = "auto"
     crop: int | None = None
     max_clips: int | None = None
     out_dir: str | None = None
@@ -88,8 +89,8 @@ class TrainConfig:
         check_setting(self.patience is None or self.patience >= 1, "patience must be >= 1 or None")
         check_setting(self.lr_patience >= 0, "lr_patience must be >= 0")
         check_setting(0 < self.lr_factor < 1, "lr_factor must be between 0 and 1")
-        check_setting(self.loss in losses(), f"unknown loss {self.loss!r} (known: "
-                      f"{', '.join(losses())})")
+        check_setting(self.loss == "auto" or self.loss in losses(),
+                      f"unknown loss {self.loss!r} (known: auto, {', '.join(losses())})")
         check_setting(self.crop is None or self.crop >= 1, "crop must be >= 1 or None")
         check_setting(self.max_clips is None or self.max_clips >= 2,
                       "max_clips must be >= 2 or None")

@@ -47,6 +47,8 @@ from core.train_config import EpochRecord, TrainConfig, TrainResult
 from core.training_data import TrainingData, prepare_data
 
 CHECKPOINT_DIRNAME = "checkpoint"
+PCA_CLIPS = 256
+"""Training clips the latent PCA stored with a model is fitted on."""
 SI_SDR_CLIPS = 4
 """Validation clips whose SI-SDR is reported each epoch (a cheap, audible-quality figure)."""
 
@@ -140,7 +142,9 @@ class _Run:
                                           weight_decay=config.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
             self.optimizer, mode="min", factor=config.lr_factor, patience=config.lr_patience)
-        self.loss_fn = make_loss(config.loss)
+        self.loss_name = (getattr(model_config, "loss", None) or "mse"
+                          if config.loss == "auto" else config.loss)
+        self.loss_fn = make_loss(self.loss_name)
         if isinstance(self.loss_fn, nn.Module):
             self.loss_fn.to(ctx.device)
         self.rng = np.random.Generator(np.random.PCG64(config.seed))
@@ -332,6 +336,26 @@ class _Run:
         self.bad_epochs = int(state["bad_epochs"])
         self.stopped_early = bool(state["stopped_early"])
 
+    def _save_latent_pca(self) -> None:
+        """Fit the latent PCA on (up to 256) training clips and store it beside the model.
+
+        The app's principal-direction sliders and the 2-D map read it; a failure here is logged
+        and never costs the trained model.
+        """
+        import logging
+
+        from core.latent_pca import fit_latent_pca, save_latent_pca
+
+        train = np.asarray(self.data.train)
+        if len(train) > PCA_CLIPS:
+            train = train[np.linspace(0, len(train) - 1, PCA_CLIPS).round().astype(int)]
+        self.report(0.9995, "fitting the latent PCA")
+        try:
+            clips = self.data.clips.float_batch(np.sort(train))
+            save_latent_pca(fit_latent_pca(self.model, clips), self.out_dir)
+        except (ValueError, RuntimeError, OSError) as exc:
+            logging.getLogger(__name__).warning("latent PCA not saved: %s", exc)
+
     def _finish(self) -> TrainResult:
         self.model.load_state_dict(self.best_state)
         self.model.eval()
@@ -339,13 +363,15 @@ class _Run:
             from core.model_io import save_model
 
             self.report(0.999, "saving the model")
-            summary = {"training": self.config.as_dict(), "history": self.history,
+            summary = {"training": self.config.as_dict(), "loss": self.loss_name,
+                       "history": self.history,
                        "best_epoch": self.best_epoch, "epochs_run": self.epoch,
                        "stopped_early": self.stopped_early}
             best = self.history[self.best_epoch - 1] if self.best_epoch else {}
             metrics = {"valid_loss": self.best_valid, "valid_si_sdr": best.get("valid_si_sdr"),
                        "train_loss": best.get("train_loss")}
             save_model(self.model, self.out_dir, summary=summary, metrics=metrics)
+            self._save_latent_pca()
         self.ctx.barrier()
         self.report(1.0, f"done: best valid loss {self.best_valid:.5f} at epoch "
                     f"{self.best_epoch}")

@@ -213,3 +213,22 @@ def test_bad_settings_are_training_errors(tmp_path):
         train(_config(tmp_path, model={"latent_ratio": 0.5}), _clips())
     with pytest.raises(TrainingError, match="resume needs out_dir"):
         train(_config(tmp_path, out_dir=None), _clips(), resume=True)
+
+
+def test_a_trained_model_carries_its_latent_pca(tmp_path):
+    from core.latent_pca import load_latent_pca
+
+    train(_config(tmp_path, epochs=1), _clips())
+    pca = load_latent_pca(tmp_path / "model")
+    assert pca is not None
+    assert set(pca.thresholds) == {"80", "90", "95", "99"}
+    assert np.all(np.diff(pca.cumulative) >= -1e-6)
+
+
+def test_auto_loss_is_the_architectures_own(tmp_path):
+    codec = train(_config(tmp_path, arch="CELCodec4", model={}, epochs=1, crop=None), _clips())
+    meta = json.loads((tmp_path / "model" / "config.json").read_text())
+    assert meta["summary"]["loss"] == codec.model.config.loss != "mse"
+    train(_config(tmp_path / "cel", epochs=1), _clips())
+    meta = json.loads((tmp_path / "cel" / "model" / "config.json").read_text())
+    assert meta["summary"]["loss"] == "mse"
