@@ -35,7 +35,7 @@ def main() -> int:
     parser.add_argument("--name", default="celae-silu-demo")
     parser.add_argument("--arch", default="CELAutoencoderSiLU")
     parser.add_argument("--songs", type=int, default=6, help="songs per genre")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--channels", type=int, nargs=2, default=(4, 8),
                         help="conv channels; the report's are 8 16, halved here so a 5 s clip "
                              "decodes in a few ms and live edits keep up with the sliders")
@@ -43,8 +43,10 @@ def main() -> int:
     parser.add_argument("--crop", type=int, default=22050,
                         help="train on random 1 s windows (the model is fully convolutional), "
                              "five times cheaper than whole clips; 0 trains on whole clips")
-    parser.add_argument("--default", action="store_true", default=True,
-                        help="name it in resources/models/DEFAULT")
+    parser.add_argument("--no-default", dest="default", action="store_false",
+                        help="don't name it in resources/models/DEFAULT")
+    parser.add_argument("--pca-only", action="store_true",
+                        help="keep the weights; only (re)fit the latent PCA stored beside them")
     args = parser.parse_args()
 
     resources = ROOT / "resources"
@@ -55,9 +57,12 @@ def main() -> int:
         write_demo_dataset(data, songs_per_genre=args.songs, seconds=30.0, seed=0,
                            on_progress=ProgressBar("synthesising "))
         out = resources / "models" / args.name
-        config = TrainConfig(arch=args.arch,
-                             model={"channels": tuple(args.channels),
-                                    "kernel_size": args.kernel_size},
+        if args.pca_only:
+            return _refit_pca(out, data)
+        # Channel and kernel settings are the report family's; other families use their presets.
+        overrides = ({"channels": tuple(args.channels), "kernel_size": args.kernel_size}
+                     if args.arch.startswith("CELAutoencoder") else {})
+        config = TrainConfig(arch=args.arch, model=overrides,
                              epochs=args.epochs, batch_size=16, lr=2e-3,
                              seed=0, device="cpu", out_dir=str(out), patience=None,
                              crop=args.crop or None)
@@ -79,6 +84,26 @@ def main() -> int:
         ckpt.rmdir()
     if args.default:
         atomic_write_text(resources / "models" / "DEFAULT", args.name + "\n")
+    return 0
+
+
+def _refit_pca(out: Path, data: Path) -> int:
+    """Fit the latent PCA of the model in ``out`` on the same training clips training uses."""
+    import numpy as np
+
+    from core.data import load_clips, scan_dataset, split_by_song
+    from core.latent_pca import fit_latent_pca, save_latent_pca
+    from core.model_io import load_model
+    from core.training import PCA_CLIPS
+
+    loaded = load_model(out)
+    clips = load_clips(scan_dataset(data))
+    train = np.asarray(split_by_song(clips, 0.2, 0).train)
+    if len(train) > PCA_CLIPS:
+        train = train[np.linspace(0, len(train) - 1, PCA_CLIPS).round().astype(int)]
+    pca = fit_latent_pca(loaded.model, clips.float_batch(np.sort(train)))
+    save_latent_pca(pca, out)
+    print(f"latent PCA saved beside {out.name}: components for 80/90/95/99 %: {pca.thresholds}")
     return 0
 
 
