@@ -8,6 +8,9 @@ flattened latent and pooled statistics over time, which do not grow with clip le
 
 from __future__ import annotations
 
+import functools
+import threading
+
 import numpy as np
 import torch
 import torchaudio
@@ -54,6 +57,22 @@ def _as_float_tensor(clips: np.ndarray | Tensor) -> Tensor:
     return x
 
 
+_FRONT_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_front(sample_rate: int, n_mels: int, device: str) -> LogMel:
+    return LogMel(sample_rate, n_mels).to(device).eval()
+
+
+def _log_mel_front(sample_rate: int, n_mels: int, device: str) -> LogMel:
+    # Building the mel filter bank costs more than transforming a 5 s clip; the module is
+    # stateless in forward, so threads may share one. The lock keeps lru_cache from building
+    # two at once.
+    with _FRONT_LOCK:
+        return _cached_front(sample_rate, n_mels, device)
+
+
 def log_mel(clips: np.ndarray | Tensor, *, sample_rate: int = SAMPLE_RATE,
             n_mels: int = N_MELS, device: str | torch.device = "cpu") -> np.ndarray:
     """Log-mel spectrograms of clips.
@@ -75,7 +94,7 @@ def log_mel(clips: np.ndarray | Tensor, *, sample_rate: int = SAMPLE_RATE,
         float32 natural-log power, ``F = T // 512 + 1`` frames.
     """
     x = _as_float_tensor(clips)
-    front = LogMel(sample_rate, n_mels).to(device)
+    front = _log_mel_front(int(sample_rate), int(n_mels), str(torch.device(device)))
     out = []
     with torch.no_grad():
         for start in range(0, len(x), _BATCH):
