@@ -78,6 +78,15 @@ class SelfTest(WindowCheck):
 
     name = "selftest"
 
+    def playback_summary(self) -> str:
+        """What the transport shows: ``playback on``, or ``playback off`` with the shown
+        reason and whether the play button is enabled."""
+        bar = self.window.transport_bar
+        if self.window.playback.available:
+            return "playback on"
+        play = "enabled" if bar.play_button.isEnabled() else "disabled"
+        return f"playback off (play button {play}; shown: {bar.reason_label.text()!r})"
+
     def done(self) -> None:
         state = self.window.state
         recon = state.source("recon").quality
@@ -90,7 +99,8 @@ class SelfTest(WindowCheck):
         print(f"selftest ok: model={state.model.name}, song={state.current_path.name}, "
               f"SI-SDR recon={recon.si_sdr:.2f} dB, edit applied (scale ×{SELFTEST_SCALE}, "
               f"SI-SDR {edited.quality.si_sdr:.2f} dB), "
-              f"{time.perf_counter() - self.started:.2f} s", flush=True)
+              f"{time.perf_counter() - self.started:.2f} s; {self.playback_summary()}",
+              flush=True)
         self.window.close()
         self.app.exit(0)
 

@@ -65,6 +65,10 @@ class Controller(QObject):
         state.model_changed.connect(self._on_song_or_window_changed)
         state.edit_params_changed.connect(self.request_edit)
         state.other_song_changed.connect(self.request_edit)
+        # Principal directions and the classifier take part in every edit pass.
+        self.edits.genres_ready.connect(self._on_edit_genres)
+        state.pca_changed.connect(self._on_explore_changed)
+        state.classifier_changed.connect(self._on_explore_changed)
 
     # --- library -----------------------------------------------------------------------------
     def open_paths(self, paths: list[Path]) -> None:
@@ -74,7 +78,7 @@ class Controller(QObject):
         """
         worker = DecodeWorker([Path(p) for p in paths])
         worker.discovered.connect(self._on_discovered)
-        worker.entry_ready.connect(self._on_entry_ready)
+        worker.entries_ready.connect(self._on_entries_ready)
         worker.failed.connect(self.state.error)
         worker.progress.connect(self._on_decode_progress)
         slot = TaskSlot("decode", self)
@@ -86,12 +90,17 @@ class Controller(QObject):
         if not files:
             self.state.info("No audio files found there")
 
-    def _on_entry_ready(self, entry: LibraryEntry) -> None:
-        self.state.update_entry(entry)
-        if entry.status == "error":
-            self.state.error(entry.reason)
-        elif self.auto_select and self.state.current_path is None:
-            self.state.set_current_song(entry.path)
+    def _on_entries_ready(self, entries: list[LibraryEntry]) -> None:
+        self.state.update_entries(entries)
+        failed = [e for e in entries if e.status == "error"]
+        if len(failed) == 1:
+            self.state.error(failed[0].reason)
+        elif failed:
+            self.state.error(f"{len(failed)} files could not be read (reasons in the library): "
+                             f"{failed[0].reason}")
+        ok = [e for e in entries if e.status == "ok"]
+        if ok and self.auto_select and self.state.current_path is None:
+            self.state.set_current_song(ok[0].path)
 
     # Progress arrives through bound slots (not lambdas) so it is queued to the GUI thread.
     def _on_decode_progress(self, fraction: float, message: str) -> None:
@@ -173,7 +182,23 @@ class Controller(QObject):
         if state.model is None or state.latents is None or original is None:
             return
         self.edits.request(state.model.model, state.latents, state.edit_params, original,
-                           state.window, state.other_path)
+                           state.window, state.other_path, pca=state.latent_pca,
+                           classifier=state.classifier)
+
+    def _on_explore_changed(self, value) -> None:
+        # Right after a model change the latents are still the old model's until the new
+        # reconstruction lands (which requests the edit itself): never decode them with it.
+        state = self.state
+        if value is None or state.model is None or state.latents is None:
+            return
+        latents = state.latents
+        if tuple(latents.z.shape[1:]) == tuple(state.model.model.latent_shape(
+                latents.clip_samples)):
+            self.request_edit()
+
+    def _on_edit_genres(self, proba) -> None:
+        if self.state.latents is not None:
+            self.state.set_genre_probabilities("edited", proba)
 
     def _on_edited(self, data) -> None:
         if self.state.latents is not None:

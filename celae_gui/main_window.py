@@ -21,11 +21,15 @@ from PySide6.QtWidgets import (
 )
 
 from celae_gui import export, settings
+from celae_gui.analysis_window import AnalysisWindow
+from celae_gui.classifier_dialog import ClassifierDialog
 from celae_gui.controller import Controller
 from celae_gui.edit_panel import EditPanel
 from celae_gui.genre_panel import GenrePanel
 from celae_gui.library_panel import LibraryPanel, paths_from_mime
 from celae_gui.model_selector import ModelSelector
+from celae_gui.morph_dialog import MorphDialog
+from celae_gui.pc_panel import PCPanel
 from celae_gui.playback import PlaybackController
 from celae_gui.quality_panel import QualityPanel
 from celae_gui.shortcuts import ShortcutsDialog
@@ -72,6 +76,10 @@ class MainWindow(QMainWindow):
         self.transport_bar = TransportBar(state, self.playback)
         self.model_selector = ModelSelector(state)
         self.training_dialog = TrainingDialog(self)
+        self.pc_panel = PCPanel(state)
+        self.classifier_dialog = ClassifierDialog(state, self)
+        self.analysis_window = AnalysisWindow(state, self.controller, self.playback, self)
+        self.morph_dialog = MorphDialog(state, self)
 
         self.centre_splitter = QSplitter(Qt.Orientation.Vertical)
         self.centre_splitter.addWidget(self.waveform_view)
@@ -81,6 +89,7 @@ class MainWindow(QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.edit_panel)
+        right_layout.addWidget(self.pc_panel)
         right_layout.addWidget(self.quality_panel)
         right_layout.addWidget(self.genre_panel, 1)
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -141,11 +150,18 @@ class MainWindow(QMainWindow):
                          lambda _c=False, k=kind: self.playback.select(k))
         train_menu = bar.addMenu("&Train")
         self._action(train_menu, "Train &model…", self.show_training, "Ctrl+T")
-        classifier = self._action(train_menu, "Train &classifier…", lambda: None,
-                                  tip="Not in the app yet: use `celae classify train`")
-        classifier.setEnabled(False)
+        self._action(train_menu, "Train &classifier…",
+                     lambda: self._show_dialog(self.classifier_dialog),
+                     tip="Train a genre classifier on the current model's latents")
+        explore_menu = bar.addMenu("E&xplore")
+        self._action(explore_menu, "&Analysis and latent map…",
+                     lambda: self._show_dialog(self.analysis_window), "Ctrl+Shift+A",
+                     tip="Confusion matrix, clustering and the 2-D map of a data set")
+        self._action(explore_menu, "&Morph between songs…",
+                     lambda: self._show_dialog(self.morph_dialog), "Ctrl+M")
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Shortcuts", self.show_shortcuts, "F1")
+        self.about_action = self._action(help_menu, "&About CELAE Workbench", self.show_about)
         # Window-wide keys that must work whichever widget has focus.
         keys = {"Space": self.playback.toggle, "Tab": self.playback.cycle,
                 "1": lambda: self.playback.select("original"),
@@ -170,6 +186,7 @@ class MainWindow(QMainWindow):
         self.waveform_view.seek_requested.connect(self.playback.seek)
         self.playback.position_changed.connect(self.waveform_view.set_play_head)
         self.training_dialog.model_trained.connect(self._on_model_trained)
+        self.classifier_dialog.classifier_trained.connect(self.genre_panel.reload)
         self._on_undo_changed(False, False)
 
     # --- settings ----------------------------------------------------------------------------
@@ -292,9 +309,22 @@ class MainWindow(QMainWindow):
         self.training_dialog.show()
         self.training_dialog.raise_()
 
+    def _show_dialog(self, dialog) -> None:
+        dialog.show()
+        dialog.raise_()
+
     def show_shortcuts(self) -> None:
         """Help > Shortcuts (F1)."""
         ShortcutsDialog(self).show()
+
+    def show_about(self) -> None:
+        """Help > About: versions, compute device and the log file."""
+        from celae_gui.about_dialog import AboutDialog
+
+        dialog = AboutDialog(self.state, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.about_dialog = dialog
 
     # --- slots -------------------------------------------------------------------------------
     def _on_model_requested(self, path: Path) -> None:
@@ -339,6 +369,9 @@ class MainWindow(QMainWindow):
             self.training_dialog.stop_and_join()
         self.save_settings()
         self.training_dialog.hide()
+        self.classifier_dialog.stop_and_join()
+        for part in (self.genre_panel, self.pc_panel, self.analysis_window, self.morph_dialog):
+            part.shutdown()
         self.controller.shutdown()
         self.playback.close()
         event.accept()

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from celae_gui import theme
-from celae_gui.plot_style import configure_pyqtgraph
+from celae_gui.plot_style import cache_axes, configure_pyqtgraph
 from celae_gui.state import AppState
 
 ROWS = ("original", "recon", "edited", "difference")
@@ -30,6 +30,7 @@ class SpectrogramView(QWidget):
         configure_pyqtgraph()
         self._state = state
         self._levels = (-12.0, 4.0)
+        self._rects: dict[str, tuple[float, float, float, float]] = {}
         self.layout_widget = pg.GraphicsLayoutWidget()
         self.layout_widget.ci.setSpacing(2)
         self.images: dict[str, pg.ImageItem] = {}
@@ -50,6 +51,7 @@ class SpectrogramView(QWidget):
                 plot.getAxis("bottom").setHeight(4)
             else:
                 plot.setLabel("bottom", "time (s)", color=theme.MUTED)
+            cache_axes(plot)
             image = pg.ImageItem()
             image.setColorMap(diverging if name == "difference" else heat)
             plot.addItem(image)
@@ -77,10 +79,15 @@ class SpectrogramView(QWidget):
         image = self.images[name]
         if values is None:
             image.clear()
+            self._rects.pop(name, None)
             return
         image.setImage(values, autoLevels=False, levels=levels)
-        image.setRect(0.0, 0.0, seconds, float(values.shape[0]))
-        self.plots[name].setYRange(0, values.shape[0], padding=0)
+        rect = (0.0, 0.0, seconds, float(values.shape[0]))
+        # A live edit keeps the shape: re-setting the same rect and range would only redraw axes.
+        if self._rects.get(name) != rect:
+            self._rects[name] = rect
+            image.setRect(*rect)
+            self.plots[name].setYRange(0, values.shape[0], padding=0)
 
     def _on_source_changed(self, kind: str) -> None:
         data = self._state.source(kind)

@@ -81,6 +81,9 @@ class AppState(QObject):
     undo_changed = Signal(bool, bool)
     other_song_changed = Signal(object)
     message = Signal(str, str)
+    classifier_changed = Signal(object)
+    genre_changed = Signal(str)
+    pca_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -98,6 +101,9 @@ class AppState(QObject):
         self.other_path: Path | None = None
         self._undo: list[tuple[Any, str]] = []
         self._redo: list[Any] = []
+        self.classifier = None
+        self.latent_pca = None
+        self.genre_probabilities: dict[str, np.ndarray] = {}
 
     # --- model -------------------------------------------------------------------------------
     def set_model(self, loaded, error: str = "") -> None:
@@ -128,6 +134,22 @@ class AppState(QObject):
                 self.library[i] = entry
                 self.library_changed.emit()
                 return
+
+    def update_entries(self, entries: list[LibraryEntry]) -> None:
+        """Replace the entries with the same paths, then emit ``library_changed`` once.
+
+        A dropped folder probes many files a second; one signal per batch keeps the views
+        from rebuilding their lists once per file.
+        """
+        index = {e.path: i for i, e in enumerate(self.library)}
+        changed = False
+        for entry in entries:
+            i = index.get(entry.path)
+            if i is not None:
+                self.library[i] = entry
+                changed = True
+        if changed:
+            self.library_changed.emit()
 
     def remove_entry(self, path: Path) -> None:
         """Drop one song from the library."""
@@ -256,6 +278,29 @@ class AppState(QObject):
     def replace_params(self, **changes) -> Any:
         """A copy of the current edit parameters with ``changes`` (not applied)."""
         return dataclasses.replace(self.edit_params, **changes)
+
+    # --- exploration: genre classifier, genre probabilities, latent PCA ---------------------
+    def set_classifier(self, loaded) -> None:
+        """The current model's genre classifier (a ``core.classifier_io.LoadedClassifier``) or
+        None; forgets every genre probability."""
+        self.classifier = loaded
+        for kind in list(self.genre_probabilities):
+            self.set_genre_probabilities(kind, None)
+        self.classifier_changed.emit(loaded)
+
+    def set_genre_probabilities(self, kind: str, proba: np.ndarray | None) -> None:
+        """Genre probabilities ``[n_genres]`` of source ``kind`` (None forgets them)."""
+        if proba is None:
+            if self.genre_probabilities.pop(kind, None) is None:
+                return
+        else:
+            self.genre_probabilities[kind] = np.asarray(proba, dtype=np.float64)
+        self.genre_changed.emit(kind)
+
+    def set_latent_pca(self, pca) -> None:
+        """Principal directions of the model's latents (``core.latent_pca.LatentPCA``) or None."""
+        self.latent_pca = pca
+        self.pca_changed.emit(pca)
 
     # --- messages ----------------------------------------------------------------------------
     def info(self, text: str) -> None:

@@ -43,12 +43,18 @@ class EditRequest:
     original: np.ndarray
     window: ClipWindow
     other_path: Path | None = None
+    pca: object = None
+    """``core.latent_pca.LatentPCA`` the ``pc_offsets`` move along (None: offsets ignored)."""
+    classifier: object = None
+    """``core.classifier_io.LoadedClassifier`` giving the edited latent's genres, or None."""
 
 
 class EditWorker(QObject):
-    """Decode the newest :class:`EditRequest`; ``result(generation, SourceData)``."""
+    """Decode the newest :class:`EditRequest`; ``result(generation, SourceData)``, preceded by
+    ``genres(generation, proba[n_genres])`` when the request has a classifier."""
 
     result = Signal(int, object)
+    genres = Signal(int, object)
     failed = Signal(int, str)
     _wake = Signal()
 
@@ -58,6 +64,8 @@ class EditWorker(QObject):
         self._pending: EditRequest | None = None
         self._other_key = None
         self._other_latents: np.ndarray | None = None
+        self._dirs_key = None
+        self._dirs: np.ndarray | None = None
         self._wake.connect(self._process)
 
     def submit(self, request: EditRequest) -> None:
@@ -86,10 +94,41 @@ class EditWorker(QObject):
         other = self._other(request) if params.mix_t != 0 else None
         if other is None and params.mix_t != 0:
             params = dataclasses.replace(params, mix_t=0.0)  # no second song chosen yet
+        dirs = self._directions(request) if any(params.pc_offsets) else None
+        if dirs is None and any(params.pc_offsets):
+            params = dataclasses.replace(params, pc_offsets=())  # the model has no PCA yet
         song = request.latents
-        edited = song.with_z(apply_edits(song.z, params, other))
+        z = apply_edits(song.z, params, other, directions=dirs)
+        if request.classifier is not None:
+            self._emit_genres(request, z)
+        edited = song.with_z(z)
         audio = pad_to(decode_latents(request.model, edited), len(request.original))
         return source_data(audio, request.original, live=True)
+
+    def _directions(self, request: EditRequest) -> np.ndarray | None:
+        """Principal directions ``[K, C, L]`` for this latent shape, cached between requests."""
+        if request.pca is None:
+            return None
+        from core.latent_pca import directions
+
+        shape = tuple(request.latents.z.shape[-2:])
+        key = (id(request.pca), shape, len(request.params.pc_offsets))
+        if key != self._dirs_key:
+            self._dirs = directions(request.pca, shape, len(request.params.pc_offsets))
+            self._dirs_key = key
+        return self._dirs
+
+    def _emit_genres(self, request: EditRequest, z: np.ndarray) -> None:
+        """Genre probabilities of the edited latent ``z[N, C, L]`` (mean over its windows)."""
+        from core.classify import predict_proba_from_latent
+
+        try:
+            proba = predict_proba_from_latent(request.classifier.classifier, z).mean(0)
+        except (CelaeError, ValueError, RuntimeError) as err:
+            # A classifier that cannot read these latents must not stop the audio edit.
+            log.warning("genre probabilities of the edit failed: %s", err)
+            return
+        self.genres.emit(request.generation, proba)
 
     def _other(self, request: EditRequest) -> np.ndarray | None:
         """Latents of the interpolation target over the same window, cached between requests."""
@@ -111,6 +150,8 @@ class EditService(QObject):
 
     edited = Signal(object)
     failed = Signal(str)
+    genres_ready = Signal(object)
+    """Genre probabilities ``[n_genres]`` of the edited latent, just before ``edited``."""
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -121,14 +162,20 @@ class EditService(QObject):
         self._worker.moveToThread(self._thread)
         self._worker.result.connect(self._on_result)
         self._worker.failed.connect(self._on_failed)
+        self._worker.genres.connect(self._on_genres)
         self._thread.start()
 
     def request(self, model, latents, params, original: np.ndarray,
-                window: ClipWindow, other_path: Path | None = None) -> int:
-        """Decode ``latents`` edited by ``params``; returns the request's generation."""
+                window: ClipWindow, other_path: Path | None = None, *, pca=None,
+                classifier=None) -> int:
+        """Decode ``latents`` edited by ``params``; returns the request's generation.
+
+        ``pca`` (a ``LatentPCA``) gives ``params.pc_offsets`` their directions; ``classifier``
+        (a ``LoadedClassifier``) makes the same pass emit ``genres_ready``.
+        """
         self._generation += 1
         self._worker.submit(EditRequest(self._generation, model, latents, params, original,
-                                        window, other_path))
+                                        window, other_path, pca, classifier))
         return self._generation
 
     def invalidate(self) -> None:
@@ -138,6 +185,10 @@ class EditService(QObject):
     def _on_result(self, generation: int, data) -> None:
         if generation == self._generation:
             self.edited.emit(data)
+
+    def _on_genres(self, generation: int, proba) -> None:
+        if generation == self._generation:
+            self.genres_ready.emit(proba)
 
     def _on_failed(self, generation: int, message: str) -> None:
         if generation == self._generation:

@@ -1,0 +1,120 @@
+"""Genre classification in the background: find and load a model's classifier, score the
+original and the reconstruction, and train a new classifier (``core.analysis_cli``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Signal
+
+from celae_gui.workers.base import BaseWorker
+
+CLASSIFIER_DIR = "classifier"
+
+
+def find_classifier(model_path: Path | None) -> Path | None:
+    """The classifier folder of a model: ``<model>/classifier``, else
+    ``core.analysis_cli.default_classifier_dir(model)`` (where a bundled model's goes); None
+    when neither holds a classifier."""
+    if model_path is None:
+        return None
+    from core.analysis_cli import default_classifier_dir
+    from core.classifier_io import is_classifier_folder
+
+    for folder in (Path(model_path) / CLASSIFIER_DIR, default_classifier_dir(model_path)):
+        if is_classifier_folder(folder):
+            return folder
+    return None
+
+
+def model_device(loaded):
+    """The torch device the ``LoadedModel``'s weights are on."""
+    return next(loaded.model.parameters()).device
+
+
+class ClassifierLoadWorker(BaseWorker):
+    """Load the classifier of ``loaded`` (a ``LoadedModel``) on its device, sharing its encoder.
+
+    ``result`` carries the ``LoadedClassifier``, or None when the model has no classifier.
+    """
+
+    def __init__(self, loaded):
+        super().__init__()
+        self._loaded = loaded
+
+    def work(self):
+        from core.classifier_io import load_classifier
+
+        folder = find_classifier(self._loaded.path)
+        if folder is None:
+            return None
+        self.on_progress(0.0, f"Loading the genre classifier {folder}")
+        return load_classifier(folder, model_device(self._loaded), autoencoder=self._loaded)
+
+
+@dataclass(frozen=True)
+class GenreResult:
+    """Genre probabilities ``[n_genres]`` of the original and of the reconstruction."""
+
+    latents: object
+    original: np.ndarray
+    recon: np.ndarray | None
+
+
+class GenreWorker(BaseWorker):
+    """Probabilities of the original (from its latents ``z[N, C, L]``, no re-encoding) and of
+    the reconstruction ``recon[T]`` (re-encoded clip by clip), each averaged over clips."""
+
+    def __init__(self, classifier, latents, recon: np.ndarray | None):
+        super().__init__()
+        self._classifier = classifier
+        self._latents = latents
+        self._recon = recon
+
+    def work(self) -> GenreResult:
+        from core.audio import split_clips
+        from core.classify import predict_proba, predict_proba_from_latent
+
+        net = self._classifier.classifier
+        original = predict_proba_from_latent(net, self._latents.z).mean(0)
+        recon = None
+        if self._recon is not None and not self.should_stop():
+            clips = split_clips(self._recon, net.autoencoder.clip_samples)
+            recon = predict_proba(net, clips).mean(0)
+        return GenreResult(self._latents, original, recon)
+
+
+@dataclass(frozen=True)
+class ClassifierTrainSettings:
+    """What the "Train classifier" dialog asks for (see ``run_classify_train``)."""
+
+    data: Path
+    model: Path
+    epochs: int = 30
+    head: str = "stats"
+    device: str = "auto"
+    max_clips: int | None = None
+    baselines: tuple[str, ...] = ("mel", "mfcc")
+
+
+class ClassifierTrainWorker(BaseWorker):
+    """``core.analysis_cli.run_classify_train``; ``epoch_done`` carries each history row (a
+    dict with ``epoch``, ``train_loss``, ``valid_loss``, ``valid_accuracy``); ``result`` the
+    ``ClassifyTrainResult``. The classifier goes to ``default_classifier_dir(model)``."""
+
+    epoch_done = Signal(object)
+
+    def __init__(self, settings: ClassifierTrainSettings):
+        super().__init__(progress_rate=4.0)
+        self._settings = settings
+
+    def work(self):
+        from core.analysis_cli import run_classify_train
+
+        s = self._settings
+        return run_classify_train(s.data, s.model, None, epochs=s.epochs, head=s.head,
+                                  device=s.device, max_clips=s.max_clips,
+                                  baselines=s.baselines, on_progress=self.on_progress,
+                                  should_stop=self.should_stop, on_epoch=self.epoch_done.emit)

@@ -1,0 +1,139 @@
+"""The genre panel with a real tiny model: placeholder without a classifier, Train classifier
+in the dialog, then bars for the original, the reconstruction and the live edit.
+
+The helpers here (a tiny model, a three-genre tonal dataset, a window on them) are shared by the
+other exploration tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core.constants import SAMPLE_RATE
+from tests.gui.conftest import write_song
+
+CLIP = 4096
+TONES = {"blues": 200.0, "jazz": 1500.0, "metal": 6000.0}
+
+
+def save_tiny_model(folder: Path, seed: int = 0) -> Path:
+    """An untrained CELAutoencoderSiLU on 4096-sample clips, saved to ``folder``."""
+    import torch
+
+    from core.model_io import save_model
+    from core.models import build_model
+
+    torch.manual_seed(seed)
+    save_model(build_model("CELAutoencoderSiLU", clip_samples=CLIP), folder)
+    return folder
+
+
+def write_tone_dataset(root: Path, songs_per_genre: int = 4, clips: int = 3) -> Path:
+    """One folder per genre of ``TONES``; each song a noisy tone of ``clips`` model clips."""
+    rng = np.random.default_rng(0)
+    t = np.arange(CLIP * clips) / SAMPLE_RATE
+    for genre, freq in TONES.items():
+        (root / genre).mkdir(parents=True, exist_ok=True)
+        for i in range(songs_per_genre):
+            f = freq * (1 + 0.03 * rng.standard_normal())
+            x = 0.5 * np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(t.size)
+            sf.write(root / genre / f"{genre}.{i:05d}.wav", x.astype(np.float32), SAMPLE_RATE)
+    return root
+
+
+def open_window(model: Path, songs: list[Path]):
+    """A shown main window with ``model`` loaded and ``songs[0]`` reconstructed and edited."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from celae_gui.main_window import MainWindow
+
+    win = MainWindow()
+    win.show()
+    loop = QEventLoop()
+    win.state.source_changed.connect(lambda kind: loop.quit() if kind == "edited" else None)
+    QTimer.singleShot(60_000, loop.quit)
+    win.start(songs, str(model))
+    loop.exec()
+    assert win.state.audio("edited") is not None, "the window never reconstructed the song"
+    return win
+
+
+def close_window(win) -> None:
+    """Close ``win`` (every thread joined) and check nothing is left running."""
+    win.close()
+    assert not win.controller.edits._thread.isRunning()
+    win.deleteLater()
+
+
+@pytest.fixture(scope="module")
+def explore(qapp, gui_resources, tmp_path_factory):
+    """A window on a tiny model without a classifier, two songs in the library."""
+    root = tmp_path_factory.mktemp("genre")
+    model = save_tiny_model(root / "tiny-4k")
+    data = write_tone_dataset(root / "data")
+    songs = [write_song(root / "songs" / "low.wav", 1.0, 220.0, seed=3),
+             write_song(root / "songs" / "high.wav", 1.0, 3000.0, seed=4)]
+    win = open_window(model, songs)
+    yield win, model, data
+    close_window(win)
+
+
+def test_without_a_classifier_the_panel_says_how_to_get_one(explore):
+    win, model, _ = explore
+    panel = win.genre_panel
+    assert panel.showing_placeholder()
+    assert model.name in panel.placeholder.text()
+    assert "Train classifier" in panel.placeholder.text()
+
+
+def test_trained_classifier_shows_bars_that_sum_to_1_and_follow_the_edit(
+        qtbot, explore, qt_thread_guard):
+    win, model, data = explore
+    state, panel, dialog = win.state, win.genre_panel, win.classifier_dialog
+    win._show_dialog(dialog)
+    dialog.dataset.setText(str(data))
+    dialog.epochs.setValue(2)
+    dialog.baselines.setChecked(False)
+    dialog.device.setCurrentText("cpu")
+    with qtbot.waitSignal(dialog.classifier_trained, timeout=120_000) as trained:
+        dialog.start()
+        assert dialog.is_running() and not dialog.start_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=30_000)
+    assert trained.args[0] == model / "classifier"
+    assert (model / "classifier" / "model.safetensors").is_file()
+    assert dialog.progress.value() == 1000
+    assert len(dialog.train_curve.yData) == 2
+    assert "latent probe" in dialog.results.text()
+    dialog.close()
+
+    # The panel picks the new classifier up and scores all three sources.
+    qtbot.waitUntil(lambda: not panel.showing_placeholder()
+                    and all(panel.probabilities(k).size == 3
+                            for k in ("original", "recon", "edited")), timeout=30_000)
+    assert panel.genres() == sorted(TONES)
+    for kind in ("original", "recon", "edited"):
+        assert panel.probabilities(kind).sum() == pytest.approx(1.0, abs=1e-5)
+    axis = panel.plot_widget.getPlotItem().getAxis("bottom")
+    assert [label for _, label in axis._tickLevels[0]] == ["blues", "jazz", "metal"]
+
+    # Moving an edit slider moves the edited bars (and only those) in the same pass.
+    before = {k: panel.probabilities(k).copy() for k in ("original", "recon", "edited")}
+    with qtbot.waitSignal(state.genre_changed, timeout=30_000,
+                          check_params_cb=lambda kind: kind == "edited"):
+        win.edit_panel.set_value("scale", 0.2)
+    after = panel.probabilities("edited")
+    assert after.sum() == pytest.approx(1.0, abs=1e-5)
+    assert not np.allclose(after, before["edited"], atol=1e-4)
+    np.testing.assert_array_equal(panel.probabilities("original"), before["original"])
+    from core.classify import predict_proba_from_latent
+    from core.edits import apply_edits
+
+    expected = predict_proba_from_latent(state.classifier.classifier,
+                                         apply_edits(state.latents.z, state.edit_params))
+    np.testing.assert_allclose(after, expected.mean(0), atol=1e-5)
+    assert "A:" in panel.summary.text() and "C:" in panel.summary.text()
+    state.reset_edits()
