@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from celae_gui import export, settings
-from celae_gui.analysis_window import PreviewPlayer
+from celae_gui.analysis_views import PreviewPlayer
 from celae_gui.state import AppState
 from celae_gui.workers.base import TaskSlot
 from celae_gui.workers.morph_worker import MorphResult, MorphSettings, MorphWorker
