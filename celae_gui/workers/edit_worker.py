@@ -80,7 +80,11 @@ class EditWorker(QObject):
         if request is None:
             return
         try:
-            self.result.emit(request.generation, self._decode(request))
+            data, z = self._decode(request)
+            self.result.emit(request.generation, data)
+            # Genre probabilities after the audio: they must not delay what the user hears.
+            if request.classifier is not None:
+                self._emit_genres(request, z)
         except CelaeError as err:
             self.failed.emit(request.generation, str(err))
         except Exception as err:  # a bug must reach the status bar, not kill the thread
@@ -99,11 +103,9 @@ class EditWorker(QObject):
             params = dataclasses.replace(params, pc_offsets=())  # the model has no PCA yet
         song = request.latents
         z = apply_edits(song.z, params, other, directions=dirs)
-        if request.classifier is not None:
-            self._emit_genres(request, z)
         edited = song.with_z(z)
         audio = pad_to(decode_latents(request.model, edited), len(request.original))
-        return source_data(audio, request.original, live=True)
+        return source_data(audio, request.original, live=True), z
 
     def _directions(self, request: EditRequest) -> np.ndarray | None:
         """Principal directions ``[K, C, L]`` for this latent shape, cached between requests."""
