@@ -130,8 +130,13 @@ class Controller(QObject):
         self.model_load_done.emit(True)
 
     def _on_model_failed(self, message: str) -> None:
-        self.state.set_model(None, message)
-        self.state.error(f"No model: {message}")
+        current = self.state.model
+        if current is None:
+            self.state.set_model(None, message)
+            self.state.error(f"No model: {message}")
+        else:
+            # A bad pick must not cost the user the model they were working with.
+            self.state.error(f"Model not loaded: {message} (keeping {current.name})")
         self.refresh_models()
         self.model_load_done.emit(False)
 

@@ -149,6 +149,9 @@ def test_a_hostile_pickle_dropped_or_chosen_as_model_is_refused_and_never_runs(
             window.controller.load_model(path)
         assert blocker.args == [False]
         assert any(path.name in text and "pickle" in text for text in errors), errors
+        # The refused file does not unload the model the user was working with.
+        assert state.model is not None and state.model.path == good_model
+        assert window.model_selector.combo.currentData() == str(good_model)
     assert not marker.exists(), "the pickle's payload ran"
 
     with qtbot.waitSignal(window.controller.model_load_done, timeout=60_000) as blocker:
