@@ -8,76 +8,41 @@ it; ``classifier_trained(Path)`` tells the window to pick it up.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from celae_gui import settings, theme
-from celae_gui.plot_style import configure_pyqtgraph, style_plot
+from celae_gui.run_dialog import RunDialog
 from celae_gui.state import AppState
-from celae_gui.workers.base import TaskSlot
 from celae_gui.workers.classify_worker import ClassifierTrainSettings, ClassifierTrainWorker
 
 HEADS = (("Latent statistics + MLP (fast)", "stats"), ("Small conv net on the latent", "conv"),
          ("The report's dense head", "report"))
 
 
-class ClassifierDialog(QDialog):
+class ClassifierDialog(RunDialog):
     """Settings + live run view; ``classifier_trained(Path)`` when a classifier is saved."""
 
     classifier_trained = Signal(object)
-    running_changed = Signal(bool)
 
     def __init__(self, state: AppState, parent: QWidget | None = None):
-        super().__init__(parent)
-        configure_pyqtgraph()
-        self.setWindowTitle("Train a genre classifier")
-        self.setModal(False)
+        super().__init__("classifier-train", "Train a genre classifier", parent)
         self.resize(820, 520)
         self._state = state
-        self._slot = TaskSlot("classifier-train", self)
-        self._worker: ClassifierTrainWorker | None = None
-        self._started = 0.0
         self._history: list[dict] = []
-        self.last_result = None
-        self.last_error = ""
-        form = self._build_form()
-        view = self._build_view()
-        body = QHBoxLayout()
-        body.addLayout(form, 0)
-        body.addLayout(view, 1)
-        self.start_button = QPushButton("Start")
-        self.start_button.setDefault(True)
-        self.cancel_button = QPushButton("Cancel run")
-        self.close_button = QPushButton("Close")
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.close_button.clicked.connect(self.close)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        for b in (self.start_button, self.cancel_button, self.close_button):
-            buttons.addWidget(b)
-        layout = QVBoxLayout(self)
-        layout.addLayout(body, 1)
-        layout.addLayout(buttons)
+        self._assemble(self._build_form(), self._build_view())
         state.model_changed.connect(self._on_model_changed)
         self._on_model_changed(state.model)
         self._set_running(False)
@@ -89,13 +54,7 @@ class ClassifierDialog(QDialog):
         form.addRow("Model", self.model_label)
         self.dataset = QLineEdit(settings.read_str("folders/dataset"))
         self.dataset.setPlaceholderText("Labelled folder: one sub-folder per genre")
-        browse = QPushButton("…")
-        browse.setFixedWidth(32)
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.dataset, 1)
-        row.addWidget(browse)
-        form.addRow("Dataset", row)
+        form.addRow("Dataset", self._folder_row(self.dataset, "Labelled dataset"))
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
         self.epochs.setValue(30)
@@ -123,45 +82,17 @@ class ClassifierDialog(QDialog):
         return form
 
     def _build_view(self) -> QVBoxLayout:
-        self.plot_widget = pg.PlotWidget()
-        plot = self.plot_widget.getPlotItem()
-        style_plot(plot, "loss / accuracy", "epoch")
-        plot.addLegend(offset=(-10, 8), labelTextColor=theme.TEXT)
-        self.train_curve = plot.plot(pen=pg.mkPen(theme.ACCENT, width=2), symbol="o",
-                                     symbolSize=5, name="train loss")
-        self.valid_curve = plot.plot(pen=pg.mkPen(theme.TRACE_COLOURS["recon"], width=2),
-                                     symbol="o", symbolSize=5, name="valid loss")
-        self.accuracy_curve = plot.plot(pen=pg.mkPen(theme.TRACE_COLOURS["edited"], width=2),
-                                        symbol="t", symbolSize=6, name="valid accuracy")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.message = QLabel("Choose a labelled dataset and press Start.")
-        self.message.setObjectName("muted")
-        self.message.setWordWrap(True)
-        self.eta = QLabel("")
-        self.eta.setObjectName("muted")
+        view = self._build_curve_view("loss / accuracy", (
+            ("train_curve", "train loss", theme.ACCENT, "o"),
+            ("valid_curve", "valid loss", theme.TRACE_COLOURS["recon"], "o"),
+            ("accuracy_curve", "valid accuracy", theme.TRACE_COLOURS["edited"], "t")),
+            "Choose a labelled dataset and press Start.")
         self.results = QLabel("")
         self.results.setWordWrap(True)
-        view = QVBoxLayout()
-        view.addWidget(self.plot_widget, 1)
-        view.addWidget(self.progress)
-        status = QHBoxLayout()
-        status.addWidget(self.message, 1)
-        status.addWidget(self.eta)
-        view.addLayout(status)
         view.addWidget(self.results)
         return view
 
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Labelled dataset", self.dataset.text())
-        if folder:
-            self.dataset.setText(folder)
-
     # --- running -----------------------------------------------------------------------------
-    def is_running(self) -> bool:
-        """True while a training worker is alive."""
-        return self._worker is not None
-
     def output_folder(self) -> Path | None:
         """Where the classifier of the current model is saved (None without a model)."""
         model = self._state.model
@@ -191,36 +122,13 @@ class ClassifierDialog(QDialog):
             max_clips=int(self.max_clips.value()) or None,
             baselines=("mel", "mfcc") if self.baselines.isChecked() else ())
         worker = ClassifierTrainWorker(job)
-        worker.progress.connect(self._on_progress)
         worker.epoch_done.connect(self._on_epoch)
         worker.result.connect(self._on_result)
-        worker.failed.connect(self._show_error)
         worker.cancelled.connect(self._on_cancelled)
-        worker.finished.connect(self._on_finished)
-        self._worker = worker
         self._history.clear()
         self._update_curves()
         self.results.setText("")
-        self.last_error = ""
-        self._started = time.monotonic()
-        self.progress.setValue(0)
-        self.message.setText("Loading the dataset…")
-        self._set_running(True)
-        self._slot.start(worker)
-
-    def cancel(self) -> None:
-        """Stop within one batch (the epoch checkpoint is kept: Start resumes it)."""
-        if self._worker is not None:
-            self.message.setText("Cancelling after this batch…")
-            self._slot.cancel()
-
-    def stop_and_join(self) -> bool:
-        """Cancel the run and wait for its thread; True when it stopped."""
-        self.cancel()
-        ok = self._slot.shutdown()
-        self._worker = None
-        self._set_running(False)
-        return ok
+        self._launch(worker, "Loading the dataset…")
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.is_running():
@@ -228,14 +136,6 @@ class ClassifierDialog(QDialog):
         event.accept()
 
     # --- worker slots ------------------------------------------------------------------------
-    def _on_progress(self, fraction: float, message: str) -> None:
-        self.progress.setValue(round(fraction * 1000))
-        self.message.setText(message)
-        elapsed = time.monotonic() - self._started
-        if 0.02 < fraction < 1.0:
-            remaining = elapsed * (1.0 - fraction) / fraction
-            self.eta.setText(f"ETA {int(remaining // 60)}:{int(remaining % 60):02d}")
-
     def _on_epoch(self, row: dict) -> None:
         self._history.append(dict(row))
         self._update_curves()
@@ -252,9 +152,7 @@ class ClassifierDialog(QDialog):
 
     def _on_result(self, result) -> None:
         self.last_result = result
-        self.progress.setValue(1000)
-        self.eta.setText("")
-        self.message.setText(f"Done in {result.seconds:.0f} s: saved to {result.classifier}")
+        self._show_done(f"Done in {result.seconds:.0f} s: saved to {result.classifier}")
         lines = [_metrics_line(result.probe)] + [_metrics_line(b) for b in result.baselines]
         self.results.setText("\n".join(lines))
         self.classifier_trained.emit(Path(result.classifier))
@@ -262,14 +160,6 @@ class ClassifierDialog(QDialog):
     def _on_cancelled(self) -> None:
         self.eta.setText("")
         self.message.setText("Cancelled; Start continues from the last finished epoch.")
-
-    def _on_finished(self) -> None:
-        self._worker = None
-        self._set_running(False)
-
-    def _show_error(self, message: str) -> None:
-        self.last_error = message
-        self.message.setText(f"⚠ {message}")
 
     def _on_model_changed(self, loaded) -> None:
         self.model_label.setText("(none loaded)" if loaded is None else loaded.path.name)
@@ -284,7 +174,7 @@ class ClassifierDialog(QDialog):
         for w in (self.dataset, self.epochs, self.head, self.baselines, self.device,
                   self.max_clips):
             w.setEnabled(not running)
-        self.running_changed.emit(running)
+        super()._set_running(running)
 
 
 def _metrics_line(m) -> str:

@@ -14,20 +14,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -37,8 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from celae_gui import settings, theme
-from celae_gui.plot_style import configure_pyqtgraph, style_plot
-from celae_gui.workers.base import TaskSlot
+from celae_gui.run_dialog import RunDialog
 from celae_gui.workers.train_worker import DemoDatasetSpec, TrainWorker
 
 ARCHITECTURES = ("CELAutoencoderSiLU", "CELAutoencoderLeakyReLU", "CELAutoencoder2",
@@ -56,49 +49,21 @@ def safe_model_name(text: str) -> str:
     return name or "my-model"
 
 
-class TrainingDialog(QDialog):
+class TrainingDialog(RunDialog):
     """Settings form + live run view; ``model_trained(Path)`` when a model folder is written."""
 
     model_trained = Signal(object)
-    running_changed = Signal(bool)
-    progressed = Signal(float, str)
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        configure_pyqtgraph()
-        self.setWindowTitle("Train a model")
-        self.setModal(False)
+        super().__init__("train", "Train a model", parent)
         self.resize(980, 620)
-        self._slot = TaskSlot("train", self)
-        self._worker: TrainWorker | None = None
-        self._started = 0.0
         self._train_losses: list[float] = []
         self._valid_losses: list[float] = []
-        self.last_result = None
-        self.last_error = ""
         self.cancelled_run = False
-        form = self._build_form()
-        view = self._build_run_view()
-        body = QHBoxLayout()
-        body.addLayout(form, 0)
-        body.addLayout(view, 1)
-        self.start_button = QPushButton("Start")
-        self.start_button.setDefault(True)
-        self.cancel_button = QPushButton("Cancel run")
         self.resume_button = QPushButton("Resume")
         self.resume_button.setToolTip("Continue the cancelled run from its last checkpoint")
-        self.close_button = QPushButton("Close")
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button.clicked.connect(self.cancel)
         self.resume_button.clicked.connect(self.resume)
-        self.close_button.clicked.connect(self.close)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        for b in (self.start_button, self.cancel_button, self.resume_button, self.close_button):
-            buttons.addWidget(b)
-        layout = QVBoxLayout(self)
-        layout.addLayout(body, 1)
-        layout.addLayout(buttons)
+        self._assemble(self._build_form(), self._build_run_view(), (self.resume_button,))
         self._set_running(False)
 
     # --- layout ------------------------------------------------------------------------------
@@ -106,13 +71,9 @@ class TrainingDialog(QDialog):
         form = QFormLayout()
         self.dataset = QLineEdit(settings.read_str("folders/dataset"))
         self.dataset.setPlaceholderText("Folder of songs (GTZAN layout or any audio)")
-        browse = QPushButton("…")
-        browse.setFixedWidth(32)
-        browse.clicked.connect(self._browse_dataset)
-        row = QHBoxLayout()
-        row.addWidget(self.dataset, 1)
-        row.addWidget(browse)
-        form.addRow("Dataset", row)
+        form.addRow("Dataset", self._folder_row(
+            self.dataset, "Dataset folder",
+            lambda folder: settings.write_value("folders/dataset", folder)))
         self.generate_demo = QCheckBox("Generate a demo dataset (synthetic, 10 genres)")
         self.generate_demo.toggled.connect(lambda on: self.dataset.setEnabled(not on))
         form.addRow("", self.generate_demo)
@@ -157,32 +118,15 @@ class TrainingDialog(QDialog):
         return form
 
     def _build_run_view(self) -> QVBoxLayout:
-        self.plot_widget = pg.PlotWidget()
-        plot = self.plot_widget.getPlotItem()
-        style_plot(plot, "loss", "epoch")
-        plot.addLegend(offset=(-10, 8), labelTextColor=theme.TEXT)
-        self.train_curve = plot.plot(pen=pg.mkPen(theme.ACCENT, width=2), symbol="o",
-                                     symbolSize=5, name="train")
-        self.valid_curve = plot.plot(pen=pg.mkPen(theme.TRACE_COLOURS["recon"], width=2),
-                                     symbol="o", symbolSize=5, name="valid")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.message = QLabel("Choose a dataset and press Start.")
-        self.message.setObjectName("muted")
-        self.eta = QLabel("")
-        self.eta.setObjectName("muted")
+        view = self._build_curve_view("loss", (
+            ("train_curve", "train", theme.ACCENT, "o"),
+            ("valid_curve", "valid", theme.TRACE_COLOURS["recon"], "o")),
+            "Choose a dataset and press Start.")
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        view = QVBoxLayout()
-        view.addWidget(self.plot_widget, 3)
-        view.addWidget(self.progress)
-        status = QHBoxLayout()
-        status.addWidget(self.message, 1)
-        status.addWidget(self.eta)
-        view.addLayout(status)
         view.addWidget(self.table, 2)
         return view
 
@@ -198,17 +142,7 @@ class TrainingDialog(QDialog):
             self.arch.addItems(names)
             self.arch.setCurrentText(current)
 
-    def _browse_dataset(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Dataset folder", self.dataset.text())
-        if folder:
-            self.dataset.setText(folder)
-            settings.write_value("folders/dataset", folder)
-
     # --- running -----------------------------------------------------------------------------
-    def is_running(self) -> bool:
-        """True while a training worker is alive."""
-        return self._worker is not None
-
     def output_folder(self) -> Path:
         """Model folder the run writes (under the user models folder)."""
         from core.paths import user_models_dir
@@ -268,32 +202,10 @@ class TrainingDialog(QDialog):
         self.cancelled_run = False
         self.last_error = ""
         worker = TrainWorker(config, data, resume=resume)
-        worker.progress.connect(self._on_progress)
         worker.epoch_done.connect(self._on_epoch_done)
         worker.result.connect(self._on_result)
-        worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
-        worker.finished.connect(self._on_finished)
-        self._worker = worker
-        self._started = time.monotonic()
-        self.message.setText("Resuming…" if resume else "Starting…")
-        self.progress.setValue(0)
-        self._set_running(True)
-        self._slot.start(worker)
-
-    def cancel(self) -> None:
-        """Stop the run within one batch (the last epoch's checkpoint is kept)."""
-        if self._worker is not None:
-            self.message.setText("Cancelling after this batch…")
-            self._slot.cancel()
-
-    def stop_and_join(self) -> bool:
-        """Cancel the run and wait for its thread; True when it stopped."""
-        self.cancel()
-        ok = self._slot.shutdown()
-        self._worker = None
-        self._set_running(False)
-        return ok
+        self._launch(worker, "Resuming…" if resume else "Starting…")
 
     def confirm_stop(self) -> bool:
         """Ask whether to cancel the running training (the setting can answer instead)."""
@@ -321,15 +233,6 @@ class TrainingDialog(QDialog):
         self.close()
 
     # --- worker slots ------------------------------------------------------------------------
-    def _on_progress(self, fraction: float, message: str) -> None:
-        self.progressed.emit(fraction, message)
-        self.progress.setValue(round(fraction * 1000))
-        self.message.setText(message)
-        elapsed = time.monotonic() - self._started
-        if 0.02 < fraction < 1.0:
-            remaining = elapsed * (1.0 - fraction) / fraction
-            self.eta.setText(f"ETA {int(remaining // 60)}:{int(remaining % 60):02d}")
-
     def _on_epoch_done(self, record) -> None:
         self._train_losses.append(float(record.train_loss))
         self._valid_losses.append(float(record.valid_loss))
@@ -351,28 +254,15 @@ class TrainingDialog(QDialog):
 
     def _on_result(self, result) -> None:
         self.last_result = result
-        self.progress.setValue(1000)
-        self.eta.setText("")
-        self.message.setText(f"Done: best valid loss {result.best_valid_loss:.5f} at epoch "
-                             f"{result.best_epoch}; saved as {self.output_folder().name}")
+        self._show_done(f"Done: best valid loss {result.best_valid_loss:.5f} at epoch "
+                        f"{result.best_epoch}; saved as {self.output_folder().name}")
         if result.out_dir is not None:
             self.model_trained.emit(Path(result.out_dir))
-
-    def _on_failed(self, message: str) -> None:
-        self._show_error(message)
 
     def _on_cancelled(self) -> None:
         self.cancelled_run = True
         self.eta.setText("")
         self.message.setText("Cancelled; the last finished epoch is kept. Resume continues.")
-
-    def _on_finished(self) -> None:
-        self._worker = None
-        self._set_running(False)
-
-    def _show_error(self, message: str) -> None:
-        self.last_error = message
-        self.message.setText(f"⚠ {message}")
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
@@ -384,4 +274,4 @@ class TrainingDialog(QDialog):
             w.setEnabled(not running)
         if not running:
             self.dataset.setEnabled(not self.generate_demo.isChecked())
-        self.running_changed.emit(running)
+        super()._set_running(running)
