@@ -22,8 +22,11 @@ test: setup lint
 bench: setup
 	$(PY) scripts/bench.py
 
+# Training budget per model, s (the issue allows up to 1800); two models train at a time.
+RD_BUDGET ?= 600
 bench-rd: setup
-	$(PY) scripts/bench_rd.py
+	@scripts/bench_music.sh
+	$(PY) scripts/bench_rd.py --budget-seconds $(RD_BUDGET) --jobs 2 --save-models bench-out/rd-models
 
 demo-model: setup
 	$(PY) scripts/make_demo_model.py

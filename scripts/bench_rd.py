@@ -8,7 +8,8 @@ held-out songs (split by song, never by clip):
   one exists at that ratio, trained on waveform MSE (its own recipe);
 - the ``CELCodec`` preset of that ratio, trained on the composite loss its config names;
 
-every model trained for the same wall-clock budget on random crops of the same training songs.
+every model trained for the same wall-clock budget on the same random crops of the same
+training songs (``--jobs 2`` trains two models at a time, one per core, each on one thread).
 Scores: SI-SDR (dB, higher is better), log-mel L1 and multi-resolution STFT distance (lower is
 better), averaged over held-out 5 s clips. Prints a markdown table and writes it to ``--out``.
 
@@ -25,8 +26,10 @@ Example::
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import glob
 import math
+import multiprocessing
 import os
 import statistics
 import sys
@@ -214,8 +217,10 @@ def score(row: Row, sources: list[Source], fn) -> None:
         row.mr_stft[src.name] = q.mr_stft
 
 
-def run_model(arch: str, loss: str, ratio: int, sources: list[Source], sampler: CropSampler,
+def run_model(arch: str, loss: str, ratio: int, sources: list[Source],
               args: argparse.Namespace, label: str) -> Row:
+    # A fresh sampler per model: every model sees the same crops, whatever the order or job.
+    sampler = CropSampler([s for src in sources for s in src.train], args.crop, args.seed)
     torch.manual_seed(args.seed)
     model = build_model(arch)
     row = Row(ratio, f"{label} `{arch}`", params=model.num_parameters())
@@ -237,6 +242,32 @@ def run_model(arch: str, loss: str, ratio: int, sources: list[Source], sampler: 
         if pca is not None:
             save_latent_pca(pca, folder)
     return row
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(sources: list[Source], args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    _WORKER.update(sources=sources, args=args)
+
+
+def _run_job(job: tuple[str, str, int, str]) -> Row:
+    arch, loss, ratio, label = job
+    return run_model(arch, loss, ratio, _WORKER["sources"], _WORKER["args"], label)
+
+
+def train_all(jobs: list[tuple[str, str, int, str]], sources: list[Source],
+              args: argparse.Namespace) -> list[Row]:
+    """Train and score every job, ``args.jobs`` at a time (in spawned processes when > 1)."""
+    if args.jobs <= 1:
+        return [run_model(arch, loss, ratio, sources, args, label)
+                for arch, loss, ratio, label in jobs]
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=context,
+                                                initializer=_init_worker,
+                                                initargs=(sources, args)) as pool:
+        return list(pool.map(_run_job, jobs))
 
 
 def markdown(rows: list[Row], sources: list[Source], args: argparse.Namespace) -> str:
@@ -316,6 +347,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default 1: on a shared machine two threads that "
                         "wait on each other lose more than they gain)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="models trained at once, each in its own process (default 1; 2 on "
+                        "an otherwise idle 2-core machine halves the wall-clock time)")
     p.add_argument("--codec-loss", default=None,
                    help="train CELCodec with this loss instead of the one its config names")
     p.add_argument("--skip-report", action="store_true", help="do not train the report's models")
@@ -347,22 +381,23 @@ def main(argv: list[str] | None = None) -> int:
                                    eval_clips=args.eval_clips, seed=args.seed, **kw))
     if not sources:
         raise SystemExit("no data")
-    sampler = CropSampler([s for src in sources for s in src.train], args.crop, args.seed)
-    rows: list[Row] = []
+    jobs, rows = [], []
     for ratio in args.ratios:
         base = Row(ratio, "pool+interp")
         score(base, sources, lambda clips, r=ratio: pool_interp(clips, r))
         rows.append(base)
         if ratio in REPORT_MODELS and not args.skip_report:
-            rows.append(run_model(REPORT_MODELS[ratio], "mse", ratio, sources, sampler, args,
-                                  "report"))
+            jobs.append((REPORT_MODELS[ratio], "mse", ratio, "report"))
         arch = f"CELCodec{ratio}"
-        loss = args.codec_loss or build_model(arch).config.loss
-        rows.append(run_model(arch, loss, ratio, sources, sampler, args, "CELCodec"))
+        jobs.append((arch, args.codec_loss or build_model(arch).config.loss, ratio, "CELCodec"))
+    rows += train_all(jobs, sources, args)
+    order = {"pool+interp": 0, "report": 1, "CELCodec": 2}
+    rows.sort(key=lambda r: (r.ratio, order[r.method.split()[0]]))
     table = markdown(rows, sources, args)
     cmd = "python scripts/bench_rd.py " + " ".join(sys.argv[1:] if argv is None else argv)
     header = (f"# Rate-distortion benchmark\n\n`{cmd}`\n\n"
-              f"{torch.get_num_threads()} torch threads, {args.budget_seconds:.0f} s of training "
+              f"{torch.get_num_threads()} torch thread(s) per model, {args.jobs} model(s) trained "
+              f"at a time, {args.budget_seconds:.0f} s of training "
               f"per model on random {args.crop}-sample crops (batch {args.batch}); held-out songs "
               f"scored on 5 s clips at {SAMPLE_RATE} Hz. "
               + "; ".join(f"{s.name}: {s.n_songs} songs, {len(s.test_clips)} test clips"

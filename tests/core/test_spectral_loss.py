@@ -9,7 +9,7 @@ import torch
 
 from core.constants import SAMPLE_RATE
 from core.losses import losses, make_loss
-from core.spectral_loss import SpectralLoss, SpectralLossWeights
+from core.spectral_loss import SNR_CAP_DB, SpectralLoss, SpectralLossWeights, snr_db
 from core.training import TrainConfig
 
 T = 8192
@@ -77,3 +77,32 @@ def test_registered_with_the_trainer():
     # Same spectrum, shifted phase: only the waveform term objects, and the heavy preset more.
     assert float(heavy(est, ref)) > 2 * float(light(est, ref))
     assert np.isfinite(float(light(est, ref)))
+
+
+def test_the_snr_term_tracks_snr_in_db_and_ignores_loudness():
+    ref = _batch(_tone(440, 0.5))
+    noise = 0.05 * torch.randn(ref.shape, generator=torch.Generator().manual_seed(0))
+    est = ref + noise
+    expected = 10 * torch.log10((ref ** 2).sum() / (noise ** 2).sum())
+    assert float(snr_db(est[:, 0], ref[:, 0]).mean()) == pytest.approx(float(expected), abs=0.01)
+    snr_only = SpectralLoss(SpectralLossWeights(spectral_convergence=0, log_magnitude=0,
+                                                log_mel=0, waveform=0, snr=1))
+    # Scale-free: the same relative error costs the same at a tenth of the level.
+    assert float(snr_only(0.1 * est, 0.1 * ref)) == pytest.approx(float(snr_only(est, ref)),
+                                                                  abs=0.01)
+    # A perfect copy is capped rather than infinite; silence does not blow the gradient up.
+    assert float(snr_only(ref, ref)) == pytest.approx(-SNR_CAP_DB)
+    silent = (1e-6 * torch.randn(ref.shape)).requires_grad_(True)
+    value = snr_only(silent, torch.zeros_like(ref))
+    value.backward()
+    assert abs(float(value)) < 1.0
+    assert torch.isfinite(silent.grad).all() and float(silent.grad.abs().max()) < 10
+
+
+def test_spectral_snr_prefers_the_right_phase_over_a_louder_wrong_one():
+    loss = make_loss("spectral_snr")
+    ref = _batch(_tone(440, 0.5))
+    shifted = torch.roll(ref, 11, dims=-1)     # right spectrum, wrong phase
+    quieter = 0.7 * ref                        # right phase, 3 dB down
+    assert "spectral_snr" in losses()
+    assert float(loss(quieter, ref)) < float(loss(shifted, ref))
