@@ -12,15 +12,17 @@ waveform:
 - optionally the negative signal-to-noise ratio in dB of each crop, averaged over the batch: the
   term that tracks SI-SDR, since every clip counts alike in dB however loud it is.
 
-The total is a weighted sum (:class:`SpectralLossWeights`). Three presets are registered with the
+The total is a weighted sum (:class:`SpectralLossWeights`). Four presets are registered with the
 trainer's loss registry (:mod:`core.losses`): ``"spectral"`` (the default weights),
-``"spectral_wave"`` (a heavier waveform term) and ``"spectral_snr"`` (the SNR term at weight 1,
-for the mild ratios where the phase can be kept). Why the SNR term: the codec's linear MDCT path
-alone already beats pooling and interpolation on SI-SDR; what the deep path adds above the kept
-band with the wrong phase lowers SI-SDR while it lowers log-mel L1, and this term prices that
-trade in the benchmark's own unit (``scripts/bench_rd.py``, 1/10, 300 s: SI-SDR 14.50 dB with
-``spectral_wave`` x5, 15.38 dB with ``spectral_snr``, log-mel L1 0.25 and 0.35, baseline 14.68 dB
-and 0.59).
+``"spectral_wave"`` (a heavier waveform term), ``"spectral_snr"`` (the SNR term at weight 1, for
+the mild ratios where the phase can be kept) and ``"spectral_snr2"`` (weight 2, for 1/10, where
+the report's model, trained long enough, comes within 0.3 dB of the MDCT path's SI-SDR).
+
+Why the SNR term: the codec's linear MDCT path alone already beats pooling and interpolation on
+SI-SDR; what the deep path adds above the kept band with the wrong phase lowers SI-SDR while it
+lowers log-mel L1, and this term prices that trade in the benchmark's own unit
+(``scripts/bench_rd.py``, 1/10, 300 s: SI-SDR 14.50 dB with ``spectral_wave`` x5, 15.38 dB with
+``spectral_snr``, log-mel L1 0.25 and 0.35; baseline 14.68 dB and 0.59).
 """
 
 from __future__ import annotations
@@ -197,6 +199,10 @@ SNR_WEIGHTED = SpectralLossWeights(snr=1.0)
 """Weights of ``"spectral_snr"``: 1 dB of SNR is worth as much as 1 of the spectral terms."""
 
 
+SNR_WEIGHTED_2 = SpectralLossWeights(snr=2.0)
+"""Weights of ``"spectral_snr2"``: SNR counts twice as much."""
+
+
 def _spectral() -> SpectralLoss:
     return SpectralLoss()
 
@@ -211,4 +217,9 @@ def _spectral_snr() -> SpectralLoss:
 
 
 register_loss("spectral_wave", _spectral_wave)
+def _spectral_snr2() -> SpectralLoss:
+    return SpectralLoss(SNR_WEIGHTED_2)
+
+
 register_loss("spectral_snr", _spectral_snr)
+register_loss("spectral_snr2", _spectral_snr2)

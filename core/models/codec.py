@@ -289,7 +289,7 @@ PRESETS = {
     # (see core.spectral_loss: +0.9 dB SI-SDR at 1/10 over "spectral_wave" in bench_rd).
     "CELCodec2": ((4, 8), (16, 32), 16, "spectral_snr"),
     "CELCodec4": ((4, 8), (16, 32), 8, "spectral_snr"),
-    "CELCodec10": ((5, 4, 4), (16, 32, 64), 8, "spectral_snr"),
+    "CELCodec10": ((5, 4, 4), (16, 32, 64), 8, "spectral_snr2"),
     "CELCodec32": ((8, 4, 8), (16, 32, 64), 8, "spectral"),
     "CELCodec64": ((8, 4, 4, 4), (16, 32, 64, 128), 8, "spectral"),
     "CELCodec128": ((8, 4, 4, 8), (16, 32, 64, 128), 8, "spectral"),
