@@ -151,5 +151,9 @@ class TaskSlot(QObject):
         return ok
 
     def _prune(self) -> None:
+        # Not isFinished(): it is already true while the thread is still inside QThread's own
+        # finish (emitting ``finished``), and dropping the last reference then deletes the
+        # QThread under its native thread (a segfault seen once in the suite). wait(0) is true
+        # only once that thread is done.
         self._live = [(w, t) for w, t in self._live
-                      if shiboken6.isValid(t) and not t.isFinished()]
+                      if shiboken6.isValid(t) and not t.wait(0)]
