@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
     p.add_argument("--loss", default="auto",
                    help="mse (the report's), spectral, spectral_wave, spectral_snr, "
-                        "spectral_snr2, or auto: the architecture's own (default)")
+                        "spectral_snr2, spectral_snr2_lite, or auto: the architecture's own "
+                        "(default)")
     p.add_argument("--crop", type=int, default=None, metavar="SAMPLES",
                    help="train on random windows of this many samples (cheaper epochs)")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")

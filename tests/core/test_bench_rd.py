@@ -35,6 +35,20 @@ def test_bench_rd_scores_every_method_and_saves_loadable_models(tmp_path):
         assert np.isfinite(si_sdr) and log_mel > 0
     assert int(rows[1][6]) > 0 and int(rows[2][6]) > 0       # training steps taken
     assert f"- {songs.name}, 1/4: CELCodec vs baseline" in text
+    assert "(per clip, CELCodec - report: SI-SDR dB " in text
     for arch in ("CELAutoencoder2", "CELCodec4"):
         assert load_model(models / f"{arch}-2s").arch == arch
     assert (models / "CELCodec4-2s" / "latent_pca.json").is_file()
+
+
+def test_paired_comparison_reports_mean_interval_and_wins():
+    report = np.array([10.0, 12.0, 14.0, 16.0])
+    codec = report + np.array([1.0, 1.0, 1.0, -0.5])
+    text = bench_rd.paired(codec, report, higher_is_better=True)
+    mean, rest = text.split(" [")
+    lo, hi = (float(v) for v in rest.split("]")[0].split(", "))
+    assert float(mean) == pytest.approx(0.625)
+    assert -0.5 <= lo <= 0.625 <= hi <= 1.0
+    assert text.endswith("better on 3/4 clips")
+    # Lower is better (log-mel L1): the same differences win on the one clip that went down.
+    assert bench_rd.paired(codec, report, higher_is_better=False).endswith("better on 1/4 clips")

@@ -36,7 +36,8 @@ def test_presets_keep_the_share_of_samples_their_name_promises(name):
 
 
 def test_a_whole_clip_comes_back_with_its_exact_length_and_a_crop_too():
-    model = build_model("CELCodec64", channels=(4, 4, 4, 4), stem_channels=4, res_units=1)
+    model = build_model("CELCodec64", strides=(8, 4, 4, 4), channels=(4, 4, 4, 4),
+                        latent_channels=8, stem_channels=4, res_units=1)
     clip = _tone(220, CLIP_SAMPLES)
     z = encode(model, clip[None])
     assert z.shape == (1, 8, 216)

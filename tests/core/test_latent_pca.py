@@ -79,8 +79,8 @@ def test_single_channel_latents_get_eight_step_blocks_and_any_length_works():
 
 
 def test_stored_beside_a_model_and_read_back(tmp_path):
-    model = build_model("CELCodec64", channels=(4, 4, 4, 4), stem_channels=4, res_units=1,
-                        clip_samples=4096)
+    model = build_model("CELCodec64", strides=(8, 4, 4, 4), channels=(4, 4, 4, 4),
+                        latent_channels=8, stem_channels=4, res_units=1, clip_samples=4096)
     folder = tmp_path / "m"
     save_model(model, folder)
     assert load_latent_pca(folder) is None
@@ -97,7 +97,8 @@ def test_stored_beside_a_model_and_read_back(tmp_path):
     assert meta["components_for"] == pca.thresholds
     assert len(meta["explained_variance_ratio"]) == 8
 
-    retrained = build_model("CELCodec64", channels=(4, 4, 4, 4), stem_channels=4, res_units=1,
+    retrained = build_model("CELCodec64", strides=(8, 4, 4, 4), channels=(4, 4, 4, 4),
+                            latent_channels=8, stem_channels=4, res_units=1,
                             clip_samples=4096)
     save_model(retrained, tmp_path / "other")
     (tmp_path / "other" / PCA_FILE).write_bytes((folder / PCA_FILE).read_bytes())
