@@ -1,0 +1,45 @@
+"""What ships in ``resources/``: every bundled model loads with its latent PCA, and every bundled
+genre classifier loads against its own autoencoder and names the genre of each demo song."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.audio import load_audio, split_clips
+from core.classifier_io import load_classifier
+from core.classify import predict_proba
+from core.latent_pca import load_latent_pca
+from core.model_io import load_model
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+MODELS = sorted(p for p in (RESOURCES / "models").iterdir() if p.is_dir())
+DEMO_SONGS = sorted((RESOURCES / "demo").glob("demo_*.mp3"))
+
+
+def test_the_default_names_a_bundled_model():
+    default = (RESOURCES / "models" / "DEFAULT").read_text().strip()
+    assert default in {p.name for p in MODELS}
+
+
+@pytest.mark.parametrize("folder", MODELS, ids=[p.name for p in MODELS])
+def test_a_bundled_model_loads_with_its_latent_pca(folder):
+    loaded = load_model(folder)
+    pca = load_latent_pca(folder)
+    assert pca is not None and pca.n_components >= 1
+    assert loaded.model.num_parameters() > 0
+
+
+@pytest.mark.parametrize("folder", [p for p in MODELS if (p / "classifier").is_dir()],
+                         ids=lambda p: p.name)
+def test_a_bundled_classifier_names_the_genre_of_every_demo_song(folder):
+    clf = load_classifier(folder / "classifier")
+    assert clf.autoencoder.path.resolve() == folder.resolve()
+    assert len(DEMO_SONGS) == 4
+    for song in DEMO_SONGS:
+        clips = split_clips(load_audio(song))
+        proba = predict_proba(clf.classifier, clips).mean(axis=0)
+        genre = song.stem.removeprefix("demo_")
+        assert clf.genres[int(np.argmax(proba))] == genre, (song.name, proba.round(3))
