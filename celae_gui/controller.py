@@ -31,7 +31,7 @@ class Controller(QObject):
     Signals
     -------
     models_listed(list)
-        ``core.model_io.list_models()`` after a model load or a training run.
+        ``core.models.io.list_models()`` after a model load or a training run.
     progress(str, float, str)
         Task name, fraction and message, for the status bar.
     reconstructed(object)
@@ -142,7 +142,7 @@ class Controller(QObject):
 
     def refresh_models(self) -> None:
         """Re-list bundled and user models (reads only their ``config.json``)."""
-        from core.model_io import list_models
+        from core.models.io import list_models
 
         self.models_listed.emit(list_models())
 

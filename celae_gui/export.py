@@ -22,7 +22,7 @@ LATENT_FILTER = "Latent (*.npy)"
 
 def export_audio(path: str | Path, audio: np.ndarray) -> Path:
     """Save ``audio[T]`` as WAV or FLAC (by suffix; none means ``.wav``); returns the path."""
-    from core.audio import save_audio
+    from core.audio.io import save_audio
 
     path = Path(path)
     if not path.suffix:
@@ -52,7 +52,7 @@ def export_latent(path: str | Path, latents: np.ndarray, *, model_name: str, arc
         "edit_params": dataclasses.asdict(edit_params),
         "shape": list(latents.shape),
         "sample_rate": SAMPLE_RATE,
-        "note": "latents of the clip before edits; apply edit_params with core.edits",
+        "note": "latents of the clip before edits; apply edit_params with core.latent.edits",
     }
     json_path = path.with_suffix(".json")
     atomic_write_text(json_path, json.dumps(meta, indent=2))

@@ -21,23 +21,23 @@ from PySide6.QtWidgets import (
 )
 
 from celae_gui import export, settings
-from celae_gui.analysis_window import AnalysisWindow
-from celae_gui.classifier_dialog import ClassifierDialog
 from celae_gui.controller import Controller
-from celae_gui.edit_panel import EditPanel
-from celae_gui.genre_panel import GenrePanel
-from celae_gui.library_panel import LibraryPanel, paths_from_mime
-from celae_gui.model_selector import ModelSelector
-from celae_gui.morph_dialog import MorphDialog
-from celae_gui.pc_panel import PCPanel
-from celae_gui.playback import PlaybackController
-from celae_gui.quality_panel import QualityPanel
+from celae_gui.dialogs.analysis_window import AnalysisWindow
+from celae_gui.dialogs.classifier_dialog import ClassifierDialog
+from celae_gui.dialogs.morph_dialog import MorphDialog
+from celae_gui.dialogs.training_dialog import TrainingDialog
+from celae_gui.panels.edit_panel import EditPanel
+from celae_gui.panels.genre_panel import GenrePanel
+from celae_gui.panels.library_panel import LibraryPanel, paths_from_mime
+from celae_gui.panels.model_selector import ModelSelector
+from celae_gui.panels.pc_panel import PCPanel
+from celae_gui.panels.quality_panel import QualityPanel
+from celae_gui.playback.control import PlaybackController
+from celae_gui.playback.transport_bar import TransportBar
 from celae_gui.shortcuts import ShortcutsDialog
-from celae_gui.spectrogram_view import SpectrogramView
 from celae_gui.state import SOURCES, AppState
-from celae_gui.training_dialog import TrainingDialog
-from celae_gui.transport_bar import TransportBar
-from celae_gui.waveform_view import WaveformView
+from celae_gui.views.spectrogram_view import SpectrogramView
+from celae_gui.views.waveform_view import WaveformView
 from core.constants import AUDIO_EXTENSIONS
 from core.errors import CelaeError
 
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         """Help > About: versions, compute device and the log file."""
-        from celae_gui.about_dialog import AboutDialog
+        from celae_gui.dialogs.about_dialog import AboutDialog
 
         dialog = AboutDialog(self.state, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -87,7 +87,7 @@ class AppState(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        from core.edits import EditParams
+        from core.latent.edits import EditParams
 
         self._default_params = EditParams()
         self.model = None
@@ -107,7 +107,7 @@ class AppState(QObject):
 
     # --- model -------------------------------------------------------------------------------
     def set_model(self, loaded, error: str = "") -> None:
-        """Make ``loaded`` (a ``core.model_io.LoadedModel`` or None) the current model."""
+        """Make ``loaded`` (a ``core.models.io.LoadedModel`` or None) the current model."""
         self.model = loaded
         self.model_error = error
         self.model_changed.emit(loaded)
@@ -216,7 +216,7 @@ class AppState(QObject):
         return None if data is None else data.audio
 
     def set_latents(self, z) -> None:
-        """The current window's latents: a ``core.inference.SongLatent`` (``z[N, C, L]``)."""
+        """The current window's latents: a ``core.models.inference.SongLatent`` (``z[N, C, L]``)."""
         self.latents = z
         self.latents_changed.emit(z)
 
@@ -230,7 +230,7 @@ class AppState(QObject):
 
     # --- latent edits with undo --------------------------------------------------------------
     def set_edit_params(self, params, merge_key: str = "") -> None:
-        """Set the latent-edit parameters (a ``core.edits.EditParams``), recording undo.
+        """Set the latent-edit parameters (a ``core.latent.edits.EditParams``), recording undo.
 
         Consecutive changes with the same non-empty ``merge_key`` (one slider drag) make one undo
         step.
@@ -281,7 +281,7 @@ class AppState(QObject):
 
     # --- exploration: genre classifier, genre probabilities, latent PCA ---------------------
     def set_classifier(self, loaded) -> None:
-        """The current model's genre classifier (a ``core.classifier_io.LoadedClassifier``) or
+        """The current model's genre classifier (a ``core.genre.files.LoadedClassifier``) or
         None; forgets every genre probability."""
         self.classifier = loaded
         for kind in list(self.genre_probabilities):
@@ -298,7 +298,7 @@ class AppState(QObject):
         self.genre_changed.emit(kind)
 
     def set_latent_pca(self, pca) -> None:
-        """Principal directions of the model's latents (``core.latent_pca.LatentPCA``) or None."""
+        """Principal directions of the model's latents (``core.latent.pca.LatentPCA``) or None."""
         self.latent_pca = pca
         self.pca_changed.emit(pca)
 

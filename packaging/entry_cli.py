@@ -10,6 +10,6 @@ if __name__ == "__main__":
 
     setup_logging("cli")
 
-    from core.cli import main
+    from core.cli.main import main
 
     sys.exit(main())

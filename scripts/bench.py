@@ -40,10 +40,10 @@ def machine() -> str:
 
 
 def bench_models(work: Path, epochs: int, songs_per_genre: int) -> dict:
+    from core.analysis.evaluate import evaluate_model
     from core.data import load_clips, scan_dataset, split_by_song
-    from core.demo_data import write_demo_dataset
-    from core.evaluate import evaluate_model
-    from core.training import TrainConfig, train
+    from core.data.demo import write_demo_dataset
+    from core.training.trainer import TrainConfig, train
 
     data = work / "demo-data"
     if not data.exists():
@@ -81,10 +81,10 @@ def bench_song(work: Path) -> dict:
     import soundfile as sf
     import soxr
 
-    from core.audio import load_audio, save_audio
-    from core.demo_data import synthesize_song
-    from core.inference import reconstruct_song
-    from core.model_io import load_model
+    from core.audio.io import load_audio, save_audio
+    from core.data.demo import synthesize_song
+    from core.models.inference import reconstruct_song
+    from core.models.io import load_model
 
     mp3 = work / "song-3min.mp3"
     if not mp3.exists():
@@ -112,7 +112,7 @@ def bench_song(work: Path) -> dict:
 
 def bench_ingest(work: Path, n_files: int) -> dict:
     from core.data import load_clips, scan_dataset
-    from core.demo_data import write_demo_dataset
+    from core.data.demo import write_demo_dataset
 
     data = work / "ingest-mp3"
     if not data.exists():

@@ -44,7 +44,7 @@ TARGET_MS = 50.0
 def model_folder() -> tuple[str, bool]:
     """The bundled default model (and True), else an untrained stand-in of its size."""
     from core.errors import ModelLoadError
-    from core.model_io import resolve_model, save_model
+    from core.models.io import resolve_model, save_model
 
     try:
         return str(resolve_model(None)), True
@@ -86,8 +86,8 @@ def quick_classifier(folder: str) -> None:
     if find_classifier(Path(folder)) is not None:
         return
     code = ("import sys; from pathlib import Path; "
-            "from core.analysis_cli import run_classify_train; "
-            "from core.demo_data import write_demo_dataset; "
+            "from core.analysis import run_classify_train; "
+            "from core.data.demo import write_demo_dataset; "
             "data = Path(sys.argv[2]); "
             "write_demo_dataset(data, songs_per_genre=3, seconds=10.0); "
             "run_classify_train(data, sys.argv[1], None, epochs=2, device='cpu', baselines=())")
@@ -155,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     if state.latent_pca is None:  # a stored PCA arrives from the panel's loader
         wait(state.pca_changed, lambda pca: pca is not None, timeout_ms=3_000)
     if state.latent_pca is None:
-        from core.audio import load_audio, split_clips
-        from core.latent_pca import fit_latent_pca
+        from core.audio.io import load_audio, split_clips
+        from core.latent.pca import fit_latent_pca
 
         clips = split_clips(load_audio(path), state.model.model.clip_samples)
         state.set_latent_pca(fit_latent_pca(state.model.model, clips))
@@ -193,10 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     wait(window.playback.sources_updated, lambda kind: kind == "edited", 10_000)
 
     # Its parts, directly on this thread.
-    from celae_gui.analysis import source_data
-    from core.edits import EditParams, apply_edits
-    from core.inference import decode
-    from core.latent_pca import directions
+    from celae_gui.views.figures import source_data
+    from core.latent.edits import EditParams, apply_edits
+    from core.latent.pca import directions
+    from core.models.inference import decode
 
     pca, model, original = state.latent_pca, state.model.model, state.audio("original")
     dirs = directions(pca, z.shape[-2:], 3)
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
              "spectrum + quick quality": timed(
                  lambda i: source_data(decoded[i], original, live=True), args.iterations)}
     if state.classifier is not None:
-        from core.classify import predict_proba_from_latent
+        from core.genre.probe import predict_proba_from_latent
 
         net = state.classifier.classifier
         parts["genre probabilities"] = timed(

@@ -52,7 +52,7 @@ def write_song(path: Path, seconds: float, freq: float) -> Path:
 def model_folder() -> str:
     """The bundled default model, else an untrained CELAutoencoderSiLU saved under TMP."""
     from core.errors import ModelLoadError
-    from core.model_io import resolve_model, save_model
+    from core.models.io import resolve_model, save_model
 
     try:
         return str(resolve_model(None))
@@ -197,8 +197,8 @@ def bench_training_stall(window, dataset: Path) -> dict:
 def bench_panning(window, frames: int = 60) -> tuple[list[float], list[float]]:
     """Milliseconds per repaint while panning a 10-minute song 9 s at a time (30 s visible):
     the waveform alone, then the waveform and the x-linked spectrogram rows together."""
-    from celae_gui.analysis import spectrum_of
     from celae_gui.state import SourceData
+    from celae_gui.views.figures import spectrum_of
 
     t = np.arange(600 * SAMPLE_RATE, dtype=np.float32) / SAMPLE_RATE
     song = (0.5 * np.sin(2 * np.pi * 220 * t) * np.sin(2 * np.pi * 0.05 * t)).astype(np.float32)

@@ -42,15 +42,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.audio import load_audio, split_clips  # noqa: E402
-from core.baseline import pool_interp  # noqa: E402
+from core.audio.baseline import pool_interp  # noqa: E402
+from core.audio.io import load_audio, split_clips  # noqa: E402
+from core.audio.metrics import DB_CAP, log_mel_l1, quality, si_sdr  # noqa: E402
 from core.constants import AUDIO_EXTENSIONS, CLIP_SAMPLES, SAMPLE_RATE  # noqa: E402
 from core.errors import CelaeError, TrainingError  # noqa: E402
-from core.inference import decode, encode, reconstruct  # noqa: E402
-from core.latent_pca import apply_pc_offsets, fit_latent_pca, save_latent_pca  # noqa: E402
-from core.losses import make_loss  # noqa: E402
-from core.metrics import DB_CAP, log_mel_l1, quality, si_sdr  # noqa: E402
+from core.latent.pca import apply_pc_offsets, fit_latent_pca, save_latent_pca  # noqa: E402
 from core.models import build_model  # noqa: E402
+from core.models.inference import decode, encode, reconstruct  # noqa: E402
+from core.models.losses import make_loss  # noqa: E402
 from core.paths import cache_dir  # noqa: E402
 
 REPORT_MODELS = {2: "CELAutoencoderSiLU", 4: "CELAutoencoder2", 10: "CELAutoencoder3"}
@@ -104,7 +104,7 @@ def folder_files(folder: Path) -> list[Path]:
 
 
 def demo_files(seconds: float, songs_per_genre: int) -> list[Path]:
-    from core.demo_data import write_demo_dataset
+    from core.data.demo import write_demo_dataset
 
     root = cache_dir() / "bench-rd" / f"demo-{songs_per_genre}x{int(seconds)}s"
     done = root / ".complete"
@@ -251,7 +251,7 @@ def run_model(arch: str, loss: str, ratio: int, sources: list[Source],
     log(f"  {row.steps} steps; " + ", ".join(
         f"{s}: {row.si_sdr[s]:.2f} dB / {row.log_mel[s]:.3f}" for s in row.si_sdr))
     if args.save_models:
-        from core.model_io import save_model
+        from core.models.io import save_model
 
         folder = Path(args.save_models) / f"{arch}-{int(args.budget_seconds)}s"
         save_model(model, folder, summary={"bench_rd": {"loss": loss, "steps": row.steps,

@@ -25,7 +25,7 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.audio import load_audio  # noqa: E402
+from core.audio.io import load_audio  # noqa: E402
 from core.errors import AudioLoadError  # noqa: E402
 
 HANG_SECONDS = 10

@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
+    from core.analysis.evaluate import evaluate_model
     from core.atomic import atomic_write_text
-    from core.cli_progress import ProgressBar
-    from core.demo_data import write_demo_dataset, write_demo_songs
-    from core.evaluate import evaluate_model
-    from core.training import TrainConfig, train
+    from core.cli.progress import ProgressBar
+    from core.data.demo import write_demo_dataset, write_demo_songs
+    from core.training.trainer import TrainConfig, train
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,9 +92,9 @@ def _refit_pca(out: Path, data: Path) -> int:
     import numpy as np
 
     from core.data import load_clips, scan_dataset, split_by_song
-    from core.latent_pca import fit_latent_pca, save_latent_pca
-    from core.model_io import load_model
-    from core.training import PCA_CLIPS
+    from core.latent.pca import fit_latent_pca, save_latent_pca
+    from core.models.io import load_model
+    from core.training.trainer import PCA_CLIPS
 
     loaded = load_model(out)
     clips = load_clips(scan_dataset(data))

@@ -117,8 +117,9 @@ import numpy as np, torch
 import core, celae_gui
 for pkg in (core, celae_gui):
     for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
-        importlib.import_module(info.name)
-from core import inference
+        if not info.name.endswith(".__main__"):  # entry points run when imported
+            importlib.import_module(info.name)
+from core.models import inference
 from core.models.registry import build_model
 model = build_model("CELAutoencoderSiLU")
 x = torch.randn(2, 1, 4096)

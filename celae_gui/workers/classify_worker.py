@@ -1,5 +1,5 @@
 """Genre classification in the background: find and load a model's classifier, score the
-original and the reconstruction, and train a new classifier (``core.analysis_cli``)."""
+original and the reconstruction, and train a new classifier (``core.analysis``)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ CLASSIFIER_DIR = "classifier"
 
 def find_classifier(model_path: Path | None) -> Path | None:
     """The classifier folder of a model: ``<model>/classifier``, else
-    ``core.analysis_cli.default_classifier_dir(model)`` (where a bundled model's goes); None
+    ``core.analysis.default_classifier_dir(model)`` (where a bundled model's goes); None
     when neither holds a classifier."""
     if model_path is None:
         return None
-    from core.analysis_cli import default_classifier_dir
-    from core.classifier_io import is_classifier_folder
+    from core.analysis import default_classifier_dir
+    from core.genre.files import is_classifier_folder
 
     for folder in (Path(model_path) / CLASSIFIER_DIR, default_classifier_dir(model_path)):
         if is_classifier_folder(folder):
@@ -45,7 +45,7 @@ class ClassifierLoadWorker(BaseWorker):
         self._loaded = loaded
 
     def work(self):
-        from core.classifier_io import load_classifier
+        from core.genre.files import load_classifier
 
         folder = find_classifier(self._loaded.path)
         if folder is None:
@@ -74,8 +74,8 @@ class GenreWorker(BaseWorker):
         self._recon = recon
 
     def work(self) -> GenreResult:
-        from core.audio import split_clips
-        from core.classify import predict_proba, predict_proba_from_latent
+        from core.audio.io import split_clips
+        from core.genre.probe import predict_proba, predict_proba_from_latent
 
         net = self._classifier.classifier
         original = predict_proba_from_latent(net, self._latents.z).mean(0)
@@ -100,7 +100,7 @@ class ClassifierTrainSettings:
 
 
 class ClassifierTrainWorker(BaseWorker):
-    """``core.analysis_cli.run_classify_train``; ``epoch_done`` carries each history row (a
+    """``core.analysis.run_classify_train``; ``epoch_done`` carries each history row (a
     dict with ``epoch``, ``train_loss``, ``valid_loss``, ``valid_accuracy``); ``result`` the
     ``ClassifyTrainResult``. The classifier goes to ``default_classifier_dir(model)``."""
 
@@ -111,7 +111,7 @@ class ClassifierTrainWorker(BaseWorker):
         self._settings = settings
 
     def work(self):
-        from core.analysis_cli import run_classify_train
+        from core.analysis import run_classify_train
 
         s = self._settings
         return run_classify_train(s.data, s.model, None, epochs=s.epochs, head=s.head,

@@ -1,4 +1,4 @@
-"""Cluster a dataset's clips in the background (``core.analysis_cli.run_cluster``), and load a
+"""Cluster a dataset's clips in the background (``core.analysis.run_cluster``), and load a
 short stretch of one clip for the map's hover preview."""
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ class ClusterSettings:
 
 
 class ClusterWorker(BaseWorker):
-    """``result`` carries the ``core.analysis_cluster.ClusterResult``."""
+    """``result`` carries the ``core.analysis.cluster.ClusterResult``."""
 
     def __init__(self, settings: ClusterSettings):
         super().__init__(progress_rate=4.0)
         self._settings = settings
 
     def work(self):
-        from core.analysis_cli import run_cluster
+        from core.analysis import run_cluster
 
         s = self._settings
         return run_cluster(s.data, s.model, k_min=s.k_min, k_max=s.k_max,
@@ -59,7 +59,7 @@ class ClipLoadWorker(BaseWorker):
         self._path, self._offset, self._seconds = Path(path), float(offset), float(seconds)
 
     def work(self) -> ClipAudio:
-        from core.audio import load_audio
+        from core.audio.io import load_audio
 
         audio = load_audio(self._path, offset=self._offset, duration=self._seconds)
         return ClipAudio(self._path, self._offset, audio)

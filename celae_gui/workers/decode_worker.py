@@ -21,7 +21,7 @@ PROBE_SECONDS = 0.5
 BATCH_SECONDS = 0.1
 """Checked files are sent to the GUI at most this often, in one batch."""
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle")
-"""Checkpoint and pickle files a user may drop by mistake (``core.model_io`` refuses them too)."""
+"""Checkpoint and pickle files a user may drop by mistake (``core.models.io`` refuses them too)."""
 PICKLE_REFUSAL = ("a pickle file (a PyTorch checkpoint?) is never opened, as it could run "
                   "arbitrary code; models are folders with model.safetensors and config.json, "
                   "chosen in the model selector")
@@ -42,7 +42,7 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 def check_file(path: Path) -> LibraryEntry:
     """Probe ``path`` and decode its first half second; a LibraryEntry with status and reason."""
-    from core.audio import load_audio, probe
+    from core.audio.io import load_audio, probe
 
     if not path.is_file():
         return LibraryEntry(path, "error", None, f"{path.name}: no such file")

@@ -1,4 +1,5 @@
-"""Live latent edits: apply ``core.edits`` to the current latents and decode, off the GUI thread.
+"""Live latent edits: apply ``core.latent.edits`` to the current latents and decode, off the GUI
+   thread.
 
 Unlike the one-shot workers this one lives for the whole session in its own thread, because a
 slider sends many requests per second: :meth:`EditWorker.submit` (GUI thread) replaces the
@@ -19,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
-from celae_gui.analysis import source_data
 from celae_gui.state import ClipWindow
+from celae_gui.views.figures import source_data
 from celae_gui.workers.reconstruct_worker import (
     decode_latents,
     encode_audio,
@@ -44,9 +45,9 @@ class EditRequest:
     window: ClipWindow
     other_path: Path | None = None
     pca: object = None
-    """``core.latent_pca.LatentPCA`` the ``pc_offsets`` move along (None: offsets ignored)."""
+    """``core.latent.pca.LatentPCA`` the ``pc_offsets`` move along (None: offsets ignored)."""
     classifier: object = None
-    """``core.classifier_io.LoadedClassifier`` giving the edited latent's genres, or None."""
+    """``core.genre.files.LoadedClassifier`` giving the edited latent's genres, or None."""
 
 
 class EditWorker(QObject):
@@ -92,7 +93,7 @@ class EditWorker(QObject):
             self.failed.emit(request.generation, f"{type(err).__name__}: {err}")
 
     def _decode(self, request: EditRequest):
-        from core.edits import apply_edits
+        from core.latent.edits import apply_edits
 
         params = request.params
         other = self._other(request) if params.mix_t != 0 else None
@@ -111,7 +112,7 @@ class EditWorker(QObject):
         """Principal directions ``[K, C, L]`` for this latent shape, cached between requests."""
         if request.pca is None:
             return None
-        from core.latent_pca import directions
+        from core.latent.pca import directions
 
         shape = tuple(request.latents.z.shape[-2:])
         key = (id(request.pca), shape, len(request.params.pc_offsets))
@@ -122,7 +123,7 @@ class EditWorker(QObject):
 
     def _emit_genres(self, request: EditRequest, z: np.ndarray) -> None:
         """Genre probabilities of the edited latent ``z[N, C, L]`` (mean over its windows)."""
-        from core.classify import predict_proba_from_latent
+        from core.genre.probe import predict_proba_from_latent
 
         try:
             proba = predict_proba_from_latent(request.classifier.classifier, z).mean(0)

@@ -23,7 +23,7 @@ def gui_torch_threads() -> int:
 
 
 class ModelLoadWorker(BaseWorker):
-    """``core.model_io.load_model(name_or_path)``; ``result`` carries the ``LoadedModel``."""
+    """``core.models.io.load_model(name_or_path)``; ``result`` carries the ``LoadedModel``."""
 
     def __init__(self, name_or_path: str | Path | None):
         super().__init__()
@@ -32,7 +32,7 @@ class ModelLoadWorker(BaseWorker):
     def work(self):
         import torch
 
-        from core.model_io import load_model
+        from core.models.io import load_model
 
         # Threads that have not run torch yet pick this up on their first parallel op.
         if torch.get_num_threads() > gui_torch_threads():

@@ -1,5 +1,5 @@
 """Morph between two songs in the background: load a clip of each, decode every step
-(``core.morph.morph``)."""
+(``core.latent.morph.morph``)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class MorphWorker(BaseWorker):
         self._settings = settings
 
     def work(self) -> MorphResult:
-        from core.morph import morph
+        from core.latent.morph import morph
 
         s, model = self._settings, self._model
         self.on_progress(0.0, "Loading the two songs")

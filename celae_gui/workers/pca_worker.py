@@ -40,7 +40,7 @@ def fallback_pca_dir(loaded) -> Path:
 
 def load_model_pca(loaded):
     """The stored ``LatentPCA`` of ``loaded`` (a ``LoadedModel``), or None when it has none."""
-    from core.latent_pca import load_latent_pca
+    from core.latent.pca import load_latent_pca
 
     pca = load_latent_pca(loaded.path)
     if pca is None and fallback_pca_dir(loaded).is_dir():
@@ -51,7 +51,7 @@ def load_model_pca(loaded):
 def clips_of(files: list[Path], clip_samples: int, limit: int = MAX_FIT_CLIPS, *,
              should_stop=None) -> np.ndarray:
     """Every clip ``[N, clip_samples]`` of ``files`` (decoded whole, cut, at most ``limit``)."""
-    from core.audio import load_audio, split_clips
+    from core.audio.io import load_audio, split_clips
     from core.progress import Cancelled
 
     clips, total = [], 0
@@ -74,9 +74,9 @@ def save_pca(pca, loaded) -> Path:
     :func:`fallback_pca_dir`; returns the ``.safetensors`` path written.
 
     Bundled models count as read-only even in a writable checkout, as for their classifiers
-    (``core.analysis_cli.default_classifier_dir``): the app never changes what it ships.
+    (``core.analysis.default_classifier_dir``): the app never changes what it ships.
     """
-    from core.latent_pca import save_latent_pca
+    from core.latent.pca import save_latent_pca
     from core.paths import bundled_models_dir
 
     beside = Path(loaded.path)
@@ -113,7 +113,7 @@ class PcaFitResult:
 
 
 class PcaFitWorker(BaseWorker):
-    """Encode the clips of ``files`` (songs or folders), fit ``core.latent_pca`` and save it."""
+    """Encode the clips of ``files`` (songs or folders), fit ``core.latent.pca`` and save it."""
 
     def __init__(self, loaded, files: list[Path]):
         super().__init__()
@@ -122,7 +122,7 @@ class PcaFitWorker(BaseWorker):
 
     def work(self) -> PcaFitResult:
         from celae_gui.workers.decode_worker import expand_paths
-        from core.latent_pca import fit_latent_pca
+        from core.latent.pca import fit_latent_pca
 
         model = self._loaded.model
         self.on_progress(0.0, "Decoding songs for the latent PCA")

@@ -1,15 +1,16 @@
-"""The full quality figures of an edit (``core.metrics.quality``), once the sliders rest."""
+"""The full quality figures of an edit (``core.audio.metrics.quality``), once the sliders rest."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from celae_gui.analysis import full_quality
+from celae_gui.views.figures import full_quality
 from celae_gui.workers.base import BaseWorker
 
 
 class QualityWorker(BaseWorker):
-    """``result`` carries the ``core.metrics.Quality`` of ``audio[T]`` against ``reference[T]``."""
+    """``result`` carries the ``core.audio.metrics.Quality`` of ``audio[T]`` against
+       ``reference[T]``."""
 
     def __init__(self, reference: np.ndarray, audio: np.ndarray):
         super().__init__()

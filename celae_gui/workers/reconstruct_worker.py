@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from celae_gui.analysis import source_data
 from celae_gui.state import ClipWindow, SourceData
+from celae_gui.views.figures import source_data
 from celae_gui.workers.base import BaseWorker
 from core.constants import SAMPLE_RATE
 
@@ -34,7 +34,7 @@ def pad_to(audio: np.ndarray, length: int) -> np.ndarray:
 
 def load_window(path: Path, window: ClipWindow, clip_samples: int) -> np.ndarray:
     """Audio ``[T]`` of ``window``: one clip from its offset (zero-padded), or the whole song."""
-    from core.audio import load_audio
+    from core.audio.io import load_audio
 
     if window.whole_song:
         return load_audio(path)
@@ -43,8 +43,9 @@ def load_window(path: Path, window: ClipWindow, clip_samples: int) -> np.ndarray
 
 
 def encode_audio(model, audio: np.ndarray, whole_song: bool):
-    """``core.inference.SongLatent`` of ``audio[T]``: one clip, or overlapping song windows."""
-    from core.inference import SongLatent, encode, encode_song
+    """``core.models.inference.SongLatent`` of ``audio[T]``: one clip, or overlapping song
+       windows."""
+    from core.models.inference import SongLatent, encode, encode_song
 
     if whole_song:
         return encode_song(model, audio)
@@ -54,7 +55,7 @@ def encode_audio(model, audio: np.ndarray, whole_song: bool):
 
 def decode_latents(model, song) -> np.ndarray:
     """Audio ``[T]`` of a ``SongLatent`` (crossfaded windows for a whole song)."""
-    from core.inference import decode, decode_song
+    from core.models.inference import decode, decode_song
 
     if len(song.z) == 1 and song.length == song.clip_samples:
         return decode(model, song.z, length=song.clip_samples)[0]

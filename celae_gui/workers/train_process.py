@@ -1,4 +1,4 @@
-"""The training child process: runs ``core.training.train`` and reports over a pipe.
+"""The training child process: runs ``core.training.trainer.train`` and reports over a pipe.
 
 Training runs in its own process, not a thread of the app: the trainer's Python (the first
 optimizer imports ``torch._dynamo`` and sympy, seconds of GIL-holding imports) stalled the
@@ -43,7 +43,7 @@ def run_training(conn: Any, stop: Any, config: Any, data: Path | DemoDatasetSpec
         Write end of the pipe to the parent.
     stop : multiprocessing.Event
         Set by the parent to cancel; checked between batches.
-    config : core.training.TrainConfig
+    config : core.training.trainer.TrainConfig
         The run's settings.
     data : Path or DemoDatasetSpec
         Dataset folder, or a demo dataset to write first.
@@ -62,11 +62,11 @@ def run_training(conn: Any, stop: Any, config: Any, data: Path | DemoDatasetSpec
     try:
         from core.errors import CelaeError
         from core.progress import Cancelled
-        from core.training import train
+        from core.training.trainer import train
 
         try:
             if isinstance(data, DemoDatasetSpec):
-                from core.demo_data import write_demo_dataset
+                from core.data.demo import write_demo_dataset
 
                 write_demo_dataset(
                     data.folder, songs_per_genre=data.songs_per_genre, seconds=data.seconds,

@@ -26,7 +26,8 @@ EXIT_GRACE_S = 30.0
 
 
 class TrainWorker(BaseWorker):
-    """``core.training.train(config, data, ...)``; ``epoch_done`` carries each ``EpochRecord``.
+    """``core.training.trainer.train(config, data, ...)``; ``epoch_done`` carries each
+       ``EpochRecord``.
 
     ``data`` is a dataset folder or a :class:`DemoDatasetSpec`. The result is the
     ``TrainResult`` (with ``model`` None: the trained model is the folder ``out_dir``);

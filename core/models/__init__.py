@@ -1,13 +1,15 @@
-"""Autoencoder architectures: the interface, the registry and the families.
+"""Autoencoder models: the interface, the registry, the families, model folders on disk
+(:mod:`core.models.io`), inference (:mod:`core.models.inference`: encode, decode, whole-song
+windows) and the training losses each architecture names (:mod:`core.models.losses`).
 
-Importing this package imports every family module in it (each registers its presets), so a new
-family only has to be a module here that calls :func:`core.models.registry.register`.
+Importing this package imports every family module listed in ``FAMILIES`` (each registers its
+presets), so a new family is a module here that calls :func:`core.models.registry.register`
+plus its name in that tuple.
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 
 from core.models.base import Autoencoder
 from core.models.registry import (
@@ -20,11 +22,10 @@ from core.models.registry import (
     register,
 )
 
-_NOT_FAMILIES = {"base", "registry"}
+FAMILIES = ("cel", "codec")
 
-for _info in pkgutil.iter_modules(__path__):
-    if _info.name not in _NOT_FAMILIES and not _info.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_info.name}")
+for _family in FAMILIES:
+    importlib.import_module(f"{__name__}.{_family}")
 
 __all__ = [
     "Autoencoder",

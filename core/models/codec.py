@@ -25,7 +25,7 @@ of a whole clip, else ``L * H``). So a 110 250-sample clip comes back as 110 250
 crop or song length works: the model is fully convolutional.
 
 Presets ``CELCodec2`` ... ``CELCodec256`` keep 1/2 ... 1/256 of the samples. They train with the
-composite loss named by ``loss`` (see :mod:`core.spectral_loss`).
+composite loss named by ``loss`` (see :mod:`core.models.spectral_loss`).
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm as _weight_norm
 
-import core.spectral_loss  # noqa: F401  (registers the losses the presets name)
+import core.models.spectral_loss  # noqa: F401  (registers the losses the presets name)
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
-from core.losses import losses
 from core.models.base import Autoencoder
+from core.models.losses import losses
 from core.models.registry import register
 
 ACTIVATIONS = {"elu": nn.ELU, "silu": nn.SiLU, "gelu": nn.GELU, "leakyrelu": nn.LeakyReLU}
@@ -74,7 +74,7 @@ class CodecConfig:
     bypass : bool
         Add the linear MDCT-initialised path (see the module docstring).
     loss : str
-        Trainer loss this model is meant to train with (a :func:`core.losses.losses` name).
+        Trainer loss this model is meant to train with (a :func:`core.models.losses.losses` name).
     clip_samples : int
         Clip length the model is trained and scored on.
     sample_rate : int
@@ -286,7 +286,7 @@ class CELCodec(Autoencoder):
 PRESETS = {
     # name: (strides, channels, latent_channels, loss); compression = prod(strides) / C.
     # The mild ratios keep enough of the signal to keep its phase, so their loss prices SNR
-    # (see core.spectral_loss: +0.9 dB SI-SDR at 1/10 over "spectral_wave" in bench_rd).
+    # (see core.models.spectral_loss: +0.9 dB SI-SDR at 1/10 over "spectral_wave" in bench_rd).
     "CELCodec2": ((4, 8), (16, 32), 16, "spectral_snr"),
     "CELCodec4": ((4, 8), (16, 32), 8, "spectral_snr"),
     "CELCodec10": ((5, 4, 4), (16, 32, 64), 8, "spectral_snr2_lite"),

@@ -1,4 +1,4 @@
-"""Decoding, resampling, windows, clips and saving (core/audio.py) on real synthetic files."""
+"""Decoding, resampling, windows, clips and saving (core/audio/io.py) on real synthetic files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import (
+from core.audio.io import (
     AudioInfo,
     iter_blocks,
     load_audio,

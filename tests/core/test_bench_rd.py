@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.audio import save_audio
-from core.demo_data import synthesize_song
-from core.model_io import load_model
+from core.audio.io import save_audio
+from core.data.demo import synthesize_song
+from core.models.io import load_model
 from scripts import bench_rd
 
 

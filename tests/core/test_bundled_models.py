@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.audio import load_audio, split_clips
-from core.classifier_io import load_classifier
-from core.classify import predict_proba
-from core.latent_pca import load_latent_pca
-from core.model_io import load_model
+from core.audio.io import load_audio, split_clips
+from core.genre.files import load_classifier
+from core.genre.probe import predict_proba
+from core.latent.pca import load_latent_pca
+from core.models.io import load_model
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 MODELS = sorted(p for p in (RESOURCES / "models").iterdir() if p.is_dir())

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from core.atomic import TEMP_PREFIX
-from core.checkpoint import STATE_NAME, checkpoint_exists, load_checkpoint, save_checkpoint
 from core.errors import TrainingError
+from core.training.checkpoint import STATE_NAME, checkpoint_exists, load_checkpoint, save_checkpoint
 
 
 def _trainer_state() -> dict:

@@ -12,11 +12,12 @@ import soundfile as sf
 import torch
 from sklearn.metrics import classification_report, confusion_matrix
 
-from core import analysis_cli
-from core.analysis_data import load_analysis_data
-from core.classifier_fit import FitConfig, fit
-from core.classifier_io import load_classifier, save_classifier
-from core.classify import (
+from core import analysis as analysis_cli
+from core.analysis.data import load_analysis_data
+from core.errors import DatasetError, ModelLoadError, TrainingError
+from core.genre.files import load_classifier, save_classifier
+from core.genre.fit import FitConfig, fit
+from core.genre.probe import (
     LabeledClips,
     classification_metrics,
     encode_latents,
@@ -24,9 +25,8 @@ from core.classify import (
     predict_proba_from_latent,
     train_latent_probe,
 )
-from core.errors import DatasetError, ModelLoadError, TrainingError
-from core.model_io import save_model
 from core.models import build_model
+from core.models.io import save_model
 from core.progress import Cancelled
 
 CLIP = 2048
@@ -131,7 +131,7 @@ def test_latents_classify_like_their_audio_and_edits_move_the_genre(trained):
 
 
 def test_predict_an_audio_file_through_the_cli(trained, capsys):
-    from core.cli import main
+    from core.cli.main import main
 
     root, data, _ = trained
     song = data / "metal" / "song0.wav"

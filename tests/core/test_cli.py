@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.cli import main
+from core.cli.main import main
 from core.constants import SAMPLE_RATE
 
 
@@ -20,7 +20,7 @@ def tiny_model(tmp_path_factory) -> Path:
     """A CELAutoencoderSiLU on 4 096-sample clips, a few optimiser steps from random."""
     import torch
 
-    from core.model_io import save_model
+    from core.models.io import save_model
     from core.models.registry import build_model
 
     torch.manual_seed(0)
@@ -75,7 +75,7 @@ def test_encode_decode_round_trip_matches_reconstruction(capsys, tiny_model, son
     run_json(capsys, "decode", str(z), "--model", str(tiny_model), "--out", str(back))
     decoded, _ = sf.read(back)
     assert len(decoded) == len(sf.read(song)[0])
-    from core.metrics import si_sdr
+    from core.audio.metrics import si_sdr
 
     original, _ = sf.read(song)
     # The tiny model learned the tone: decoding its latent gives the tone back, not noise.

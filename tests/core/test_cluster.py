@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics
 
-from core.cluster import cluster_sweep, find_elbow
+from core.analysis.clustering import cluster_sweep, find_elbow
 from core.errors import DatasetError
 from core.progress import Cancelled
 

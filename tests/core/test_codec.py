@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import torch
 
+from core.audio.metrics import si_sdr
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
 from core.data import ClipSet
-from core.inference import decode, encode, reconstruct
-from core.losses import make_loss
-from core.metrics import si_sdr
-from core.model_io import load_model, save_model
 from core.models import architectures, build_model
 from core.models.codec import PRESETS
-from core.training import TrainConfig, train
+from core.models.inference import decode, encode, reconstruct
+from core.models.io import load_model, save_model
+from core.models.losses import make_loss
+from core.training.trainer import TrainConfig, train
 
 TINY = {"channels": (4, 4), "stem_channels": 4, "res_units": 1}
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import load_audio
+from core.audio.io import load_audio
 from core.data import ClipSet, iter_batches, load_clips, scan_dataset, split_by_song
 from core.errors import DatasetError
 from core.progress import Cancelled

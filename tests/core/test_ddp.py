@@ -14,10 +14,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from core.checkpoint import load_checkpoint
 from core.data import load_clips, scan_dataset, split_by_song
-from core.model_io import load_model
-from core.training import CHECKPOINT_DIRNAME
+from core.models.io import load_model
+from core.training.checkpoint import load_checkpoint
+from core.training.trainer import CHECKPOINT_DIRNAME
 
 T = 1024
 
@@ -35,7 +35,7 @@ def test_two_cpu_processes_train_one_model(tmp_path):
     torchrun = Path(sys.executable).with_name("torchrun")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     cmd = [str(torchrun), "--standalone", "--nproc-per-node", "2", "-m",
-           "core.training_ddp", str(data), "--out", str(out), "--epochs", "1",
+           "core.training", str(data), "--out", str(out), "--epochs", "1",
            "--batch-size", "2", "--device", "cpu", "--threads", "1", "--valid-fraction", "0.25",
            "--model", '{"clip_samples": 1024, "channels": [4, 8], "kernel_size": 5}']
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from core.constants import SAMPLE_RATE
-from core.demo_data import GENRES, synthesize_song, write_demo_dataset, write_demo_songs
+from core.data.demo import GENRES, synthesize_song, write_demo_dataset, write_demo_songs
 from core.progress import Cancelled
 
 

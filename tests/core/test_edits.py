@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.edits import (
+from core.latent.edits import (
     EditParams,
     add_noise,
     apply_edits,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.constants import SAMPLE_RATE
-from core.features import (
+from core.audio.features import (
     latent_flat,
     latent_stats,
     latent_stats_dim,
     log_mel,
     mfcc_stats,
 )
+from core.constants import SAMPLE_RATE
 
 
 def _tone(freq: float, n: int = 8192) -> np.ndarray:

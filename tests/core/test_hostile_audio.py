@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import AudioInfo, iter_blocks, load_audio, probe
+from core.audio.io import AudioInfo, iter_blocks, load_audio, probe
 from core.constants import SAMPLE_RATE
 from core.errors import AudioLoadError
 
@@ -175,7 +175,7 @@ def test_mp3_bytes_named_wav_or_behind_an_id3_tag_load_as_the_music(tmp_path, mp
 _HOUR_CHILD = textwrap.dedent("""
     import resource, sys
     import numpy as np
-    from core.audio import load_audio
+    from core.audio.io import load_audio
     x = load_audio(sys.argv[1])
     window = load_audio(sys.argv[1], offset=2999.0, duration=3.0)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

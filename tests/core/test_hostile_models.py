@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from core.errors import ModelLoadError
-from core.model_io import load_model, load_tensors, save_model
 from core.models import build_model
+from core.models.io import load_model, load_tensors, save_model
 
 
 class Payload:

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from core.inference import (
+from core.audio.metrics import si_sdr
+from core.models import build_model
+from core.models.inference import (
     decode,
     decode_song,
     encode,
@@ -16,8 +18,6 @@ from core.inference import (
     reconstruct_song,
     song_windows,
 )
-from core.metrics import si_sdr
-from core.models import build_model
 from core.progress import Cancelled
 
 CLIP = 1_024

@@ -17,10 +17,10 @@ import soundfile as sf
 import torch
 
 from core.atomic import TEMP_PREFIX
-from core.checkpoint import checkpoint_exists, load_checkpoint
-from core.model_io import load_model
-from core.training import CHECKPOINT_DIRNAME
-from core.training_ddp import main
+from core.models.io import load_model
+from core.training.checkpoint import checkpoint_exists, load_checkpoint
+from core.training.ddp import main
+from core.training.trainer import CHECKPOINT_DIRNAME
 
 T = 1024
 EPOCHS = 5
@@ -33,8 +33,9 @@ SLOW_WRITE_S = "0.2"
 # rather than a fresh interpreter importing torch (seconds on a busy machine). torch._dynamo is
 # what torch.optim imports on the first optimizer: the slowest import of all.
 _MP = multiprocessing.get_context("forkserver")
-_MP.set_forkserver_preload(["core.training", "core.training_ddp", "core.data", "core.models",
-                            "core.model_io", "core.metrics", "torch._dynamo"])
+_MP.set_forkserver_preload(["core.training.trainer", "core.training.ddp", "core.data",
+                            "core.models",
+                            "core.models.io", "core.audio.metrics", "torch._dynamo"])
 
 
 def _write_songs(folder) -> None:

@@ -9,9 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from core.edits import EditParams, apply_edits
 from core.errors import ModelLoadError
-from core.latent_pca import (
+from core.latent.edits import EditParams, apply_edits
+from core.latent.pca import (
     PCA_FILE,
     apply_pc_offsets,
     directions,
@@ -21,8 +21,8 @@ from core.latent_pca import (
     project,
     save_latent_pca,
 )
-from core.model_io import save_model
 from core.models import build_model
+from core.models.io import save_model
 
 
 def _latents(n: int = 40, C: int = 8, L: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.baseline import pool_interp
-from core.metrics import Quality, log_mel_l1, mr_stft_distance, quality, si_sdr, snr
+from core.audio.baseline import pool_interp
+from core.audio.metrics import Quality, log_mel_l1, mr_stft_distance, quality, si_sdr, snr
 
 SR = 22_050
 

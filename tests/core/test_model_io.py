@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from core.errors import ModelLoadError, TrainingError
-from core.model_io import (
+from core.models import build_model
+from core.models.io import (
     list_models,
     load_model,
     load_tensors,
@@ -16,7 +17,6 @@ from core.model_io import (
     save_model,
     save_tensors,
 )
-from core.models import build_model
 
 
 def _tiny(name="CELAutoencoder2", **kw):

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.inference import reconstruct
+from core.latent.morph import export_morph, morph, morph_latents, render_morph_sequence
 from core.models import build_model
-from core.morph import export_morph, morph, morph_latents, render_morph_sequence
+from core.models.inference import reconstruct
 
 SR = 22050
 T = 4096

@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from core.classify import ClassificationMetrics, classification_metrics
-from core.cluster import cluster_sweep
-from core.report_html import REPORT_NAME, write_report
+from core.analysis.clustering import cluster_sweep
+from core.analysis.report_html import REPORT_NAME, write_report
+from core.genre.probe import ClassificationMetrics, classification_metrics
 
 GENRES = ["blues", "classical", "metal"]
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from core.constants import SAMPLE_RATE
-from core.losses import losses, make_loss
-from core.spectral_loss import SNR_CAP_DB, SpectralLoss, SpectralLossWeights, snr_db
-from core.training import TrainConfig
+from core.models.losses import losses, make_loss
+from core.models.spectral_loss import SNR_CAP_DB, SpectralLoss, SpectralLossWeights, snr_db
+from core.training.trainer import TrainConfig
 
 T = 8192
 

@@ -12,13 +12,13 @@ import pytest
 import soundfile as sf
 import torch
 
-from core.checkpoint import load_checkpoint
 from core.data import ClipSet
 from core.errors import TrainingError
-from core.losses import register_loss
-from core.model_io import load_model
+from core.models.io import load_model
+from core.models.losses import register_loss
 from core.progress import Cancelled
-from core.training import CHECKPOINT_DIRNAME, EpochRecord, TrainConfig, train
+from core.training.checkpoint import load_checkpoint
+from core.training.trainer import CHECKPOINT_DIRNAME, EpochRecord, TrainConfig, train
 
 T = 1024
 
@@ -216,7 +216,7 @@ def test_bad_settings_are_training_errors(tmp_path):
 
 
 def test_a_trained_model_carries_its_latent_pca(tmp_path):
-    from core.latent_pca import load_latent_pca
+    from core.latent.pca import load_latent_pca
 
     train(_config(tmp_path, epochs=1), _clips())
     pca = load_latent_pca(tmp_path / "model")

@@ -12,8 +12,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from celae_gui import settings
+from celae_gui.dialogs.training_dialog import QUIT_ANSWER_KEY
 from celae_gui.main_window import MainWindow
-from celae_gui.training_dialog import QUIT_ANSWER_KEY
 
 
 def main() -> int:

@@ -31,8 +31,8 @@ def write_song(path: Path, seconds: float, freq: float, seed: int = 0) -> Path:
 @pytest.fixture(scope="session")
 def gui_resources(tmp_path_factory) -> Path:
     """A resources folder holding one untrained CELAutoencoderSiLU and two demo songs."""
-    from core.model_io import save_model
     from core.models import build_model
+    from core.models.io import save_model
 
     root = tmp_path_factory.mktemp("resources")
     save_model(build_model("CELAutoencoderSiLU"), root / "models" / "tiny-silu")

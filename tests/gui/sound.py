@@ -221,7 +221,7 @@ def _process_env(changes: dict[str, str]) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def sound_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NullSink]:
     """A running null sink that this process's PortAudio default output plays into."""
-    from celae_gui.player import playback_status
+    from celae_gui.playback.player import playback_status
 
     sink = NullSink(tmp_path_factory.mktemp("pulse"))
     try:

@@ -42,7 +42,7 @@ def test_about_shows_versions_device_and_an_existing_log_file(qtbot, window):
 
 
 def test_about_before_any_model_says_none_is_loaded(qtbot, qapp):
-    from celae_gui.about_dialog import AboutDialog
+    from celae_gui.dialogs.about_dialog import AboutDialog
     from celae_gui.state import AppState
 
     dialog = AboutDialog(AppState())

@@ -120,7 +120,7 @@ def test_cluster_run_draws_curves_elbow_and_a_map_and_a_click_opens_the_clip(
 
 
 def test_confusion_matrix_and_per_class_table_show_the_metrics(qtbot, analysis):
-    from core.classify import classification_metrics
+    from core.genre.probe import classification_metrics
 
     win, _ = analysis
     view = win.analysis_window

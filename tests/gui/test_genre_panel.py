@@ -24,8 +24,8 @@ def save_tiny_model(folder: Path, seed: int = 0) -> Path:
     """An untrained CELAutoencoderSiLU on 4096-sample clips, saved to ``folder``."""
     import torch
 
-    from core.model_io import save_model
     from core.models import build_model
+    from core.models.io import save_model
 
     torch.manual_seed(seed)
     save_model(build_model("CELAutoencoderSiLU", clip_samples=CLIP), folder)
@@ -129,8 +129,8 @@ def test_trained_classifier_shows_bars_that_sum_to_1_and_follow_the_edit(
     assert after.sum() == pytest.approx(1.0, abs=1e-5)
     assert not np.allclose(after, before["edited"], atol=1e-4)
     np.testing.assert_array_equal(panel.probabilities("original"), before["original"])
-    from core.classify import predict_proba_from_latent
-    from core.edits import apply_edits
+    from core.genre.probe import predict_proba_from_latent
+    from core.latent.edits import apply_edits
 
     expected = predict_proba_from_latent(state.classifier.classifier,
                                          apply_edits(state.latents.z, state.edit_params))

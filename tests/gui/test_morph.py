@@ -24,7 +24,7 @@ def morph_window(qapp, gui_resources, tmp_path_factory):
 
 def test_morph_decodes_n_steps_plays_one_and_exports_one_file(
         qtbot, morph_window, tmp_path, qt_thread_guard):
-    from core.morph import render_morph_sequence
+    from core.latent.morph import render_morph_sequence
 
     win, (low, high) = morph_window
     state, dialog = win.state, win.morph_dialog

@@ -10,14 +10,14 @@ import json
 
 import pytest
 
-from celae_gui.player import NO_DEVICE_REASON, NO_PORTAUDIO_REASON
+from celae_gui.playback.player import NO_DEVICE_REASON, NO_PORTAUDIO_REASON
 from tests.gui.sound import hidden_portaudio_env, no_output_device_env, run_python
 
 # Drives every public method of a Player and reports what a caller would see.
 _EXERCISE_PLAYER = """
 import json
 import numpy as np
-from celae_gui.player import Player, playback_status
+from celae_gui.playback.player import Player, playback_status
 
 status = playback_status()
 player = Player()

@@ -23,7 +23,7 @@ def pc_window(qapp, gui_resources, tmp_path_factory):
 
 def test_fit_button_fits_and_saves_the_pca_then_sliders_move_the_edited_curve(
         qtbot, pc_window, qt_thread_guard):
-    from core.latent_pca import PCA_FILE, load_latent_pca
+    from core.latent.pca import PCA_FILE, load_latent_pca
 
     win, model = pc_window
     state, panel = win.state, win.pc_panel
@@ -52,8 +52,8 @@ def test_fit_button_fits_and_saves_the_pca_then_sliders_move_the_edited_curve(
     assert not np.allclose(after, before, atol=1e-4)
 
     # The decoded audio is the latent moved by two standard deviations along PC1.
-    from core.inference import decode
-    from core.latent_pca import apply_pc_offsets
+    from core.latent.pca import apply_pc_offsets
+    from core.models.inference import decode
 
     z = apply_pc_offsets(state.latents.z, stored, [2.0])
     np.testing.assert_allclose(state.audio("edited"), decode(state.model.model, z)[0],
@@ -77,8 +77,8 @@ def test_a_stored_pca_is_found_when_the_model_is_loaded_again(qtbot, pc_window):
 
 def test_the_pca_of_a_bundled_model_goes_to_the_user_folder_and_is_found_there(gui_resources):
     from celae_gui.workers.pca_worker import load_model_pca, save_pca
-    from core.latent_pca import PCA_FILE, fit_pca_from_latents
-    from core.model_io import load_model
+    from core.latent.pca import PCA_FILE, fit_pca_from_latents
+    from core.models.io import load_model
     from core.paths import user_models_dir
 
     bundled = load_model(gui_resources / "models" / "tiny-silu")

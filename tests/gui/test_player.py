@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pytest
 
-from celae_gui.player import Player
+from celae_gui.playback.player import Player
 from core.constants import SAMPLE_RATE
 from tests.gui.sound import NullSink, Recording, sound_harness  # noqa: F401
 

@@ -23,7 +23,7 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QTimer
 
-from celae_gui.player import NO_DEVICE_REASON, NO_PORTAUDIO_REASON
+from celae_gui.playback.player import NO_DEVICE_REASON, NO_PORTAUDIO_REASON
 from core.constants import SAMPLE_RATE
 from tests.gui.sound import hidden_portaudio_env, no_output_device_env, run_python
 from tests.gui.test_workbench import drop_files

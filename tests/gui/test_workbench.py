@@ -92,8 +92,8 @@ def test_slider_change_updates_the_edited_curve_on_the_gui_thread(qtbot, window)
 
 
 def test_rapid_slider_moves_end_with_the_decode_of_the_last_value(qtbot, window):
-    from core.edits import apply_edits
-    from core.inference import decode
+    from core.latent.edits import apply_edits
+    from core.models.inference import decode
 
     state = window.state
     for value in (0.1, 0.2, 0.3, 0.4):

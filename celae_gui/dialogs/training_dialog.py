@@ -1,0 +1,277 @@
+"""Train a model in the background: settings, live loss curves, progress, ETA, epoch table.
+
+The dialog is modeless: the workbench stays usable while a run goes on. Cancel stops within one
+batch and keeps the last checkpoint; Resume continues that run. Closing the dialog or the app
+during a run asks first (``training/quit_answer`` in the settings can answer for tests), then
+cancels and joins the worker thread.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from celae_gui import settings, theme
+from celae_gui.dialogs.run_dialog import RunDialog
+from celae_gui.workers.train_worker import DemoDatasetSpec, TrainWorker
+
+ARCHITECTURES = ("CELAutoencoderSiLU", "CELAutoencoderLeakyReLU", "CELAutoencoder2",
+                 "CELAutoencoder3")
+"""Shown before torch is imported; the registry's full list replaces it when available."""
+ACTIVATIONS = ("silu", "leakyrelu", "relu", "gelu", "tanh")
+TABLE_COLUMNS = ("epoch", "train loss", "valid loss", "SI-SDR (dB)", "lr", "time (s)")
+QUIT_ANSWER_KEY = "training/quit_answer"
+"""``ask`` (default), ``cancel`` (cancel the run and close) or ``keep`` (keep running)."""
+
+
+def safe_model_name(text: str) -> str:
+    """A folder name from user text: letters, digits, ``-``, ``_`` and ``.`` only."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text.strip()).strip(".-")
+    return name or "my-model"
+
+
+class TrainingDialog(RunDialog):
+    """Settings form + live run view; ``model_trained(Path)`` when a model folder is written."""
+
+    model_trained = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("train", "Train a model", parent)
+        self.resize(980, 620)
+        self._train_losses: list[float] = []
+        self._valid_losses: list[float] = []
+        self.cancelled_run = False
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue the cancelled run from its last checkpoint")
+        self.resume_button.clicked.connect(self.resume)
+        self._assemble(self._build_form(), self._build_run_view(), (self.resume_button,))
+        self._set_running(False)
+
+    # --- layout ------------------------------------------------------------------------------
+    def _build_form(self) -> QFormLayout:
+        form = QFormLayout()
+        self.dataset = QLineEdit(settings.read_str("folders/dataset"))
+        self.dataset.setPlaceholderText("Folder of songs (GTZAN layout or any audio)")
+        form.addRow("Dataset", self._folder_row(
+            self.dataset, "Dataset folder",
+            lambda folder: settings.write_value("folders/dataset", folder)))
+        self.generate_demo = QCheckBox("Generate a demo dataset (synthetic, 10 genres)")
+        self.generate_demo.toggled.connect(lambda on: self.dataset.setEnabled(not on))
+        form.addRow("", self.generate_demo)
+        self.arch = QComboBox()
+        self.arch.addItems(ARCHITECTURES)
+        form.addRow("Architecture", self.arch)
+        self.activation = QComboBox()
+        self.activation.addItems(ACTIVATIONS)
+        form.addRow("Activation", self.activation)
+        self.latent_ratio = QDoubleSpinBox()
+        self.latent_ratio.setRange(1.1, 64.0)
+        self.latent_ratio.setValue(2.0)
+        self.latent_ratio.setToolTip("Input samples per latent step (2 = half, 10 = a tenth)")
+        form.addRow("Latent ratio", self.latent_ratio)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 10_000)
+        self.epochs.setValue(10)
+        form.addRow("Epochs", self.epochs)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 4096)
+        self.batch_size.setValue(16)
+        form.addRow("Batch size", self.batch_size)
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(5)
+        self.lr.setRange(1e-5, 1.0)
+        self.lr.setSingleStep(1e-4)
+        self.lr.setValue(1e-3)
+        form.addRow("Learning rate", self.lr)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        form.addRow("Seed", self.seed)
+        self.device = QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda"])
+        form.addRow("Device", self.device)
+        self.max_clips = QSpinBox()
+        self.max_clips.setRange(0, 10_000_000)
+        self.max_clips.setSpecialValueText("all")
+        self.max_clips.setToolTip("Use at most this many clips (whole songs) for a quick run")
+        form.addRow("Max clips", self.max_clips)
+        self.model_name = QLineEdit(time.strftime("model-%Y%m%d-%H%M"))
+        form.addRow("Save as", self.model_name)
+        return form
+
+    def _build_run_view(self) -> QVBoxLayout:
+        view = self._build_curve_view("loss", (
+            ("train_curve", "train", theme.ACCENT, "o"),
+            ("valid_curve", "valid", theme.TRACE_COLOURS["recon"], "o")),
+            "Choose a dataset and press Start.")
+        self.table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        view.addWidget(self.table, 2)
+        return view
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        # The registry imports torch, which must stay off the launch path: list it on first show.
+        super().showEvent(event)
+        if self.arch.count() == len(ARCHITECTURES) and not self.is_running():
+            from core.models import architectures
+
+            current = self.arch.currentText()
+            names = list(dict.fromkeys([*ARCHITECTURES, *architectures()]))
+            self.arch.clear()
+            self.arch.addItems(names)
+            self.arch.setCurrentText(current)
+
+    # --- running -----------------------------------------------------------------------------
+    def output_folder(self) -> Path:
+        """Model folder the run writes (under the user models folder)."""
+        from core.paths import user_models_dir
+
+        return user_models_dir() / safe_model_name(self.model_name.text())
+
+    def build_config(self):
+        """The ``core.training.trainer.TrainConfig`` of the form's settings."""
+        from core.training.trainer import TrainConfig
+
+        threads = max(1, (os.cpu_count() or 2) - 1)  # leave a core for the GUI and audio
+        return TrainConfig(
+            arch=self.arch.currentText(),
+            model={"activation": self.activation.currentText(),
+                   "latent_ratio": float(self.latent_ratio.value())},
+            epochs=int(self.epochs.value()), batch_size=int(self.batch_size.value()),
+            lr=float(self.lr.value()), seed=int(self.seed.value()),
+            device=self.device.currentText(),
+            max_clips=int(self.max_clips.value()) or None,
+            out_dir=str(self.output_folder()), threads=threads)
+
+    def start(self) -> None:
+        """Start a new run with the form's settings."""
+        self._run(resume=False)
+
+    def resume(self) -> None:
+        """Continue the cancelled run (same settings and folder) from its checkpoint."""
+        self._run(resume=True)
+
+    def _run(self, resume: bool) -> None:
+        if self.is_running():
+            return
+        from core.errors import CelaeError
+
+        try:
+            config = self.build_config()
+        except CelaeError as err:
+            self._show_error(str(err))
+            return
+        if self.generate_demo.isChecked():
+            from core.paths import cache_dir
+
+            data: Path | DemoDatasetSpec = DemoDatasetSpec(cache_dir() / "demo-dataset")
+        else:
+            text = self.dataset.text().strip()
+            if not text or not Path(text).is_dir():
+                self._show_error(f"{text or 'Dataset'}: choose an existing folder of songs, "
+                                 "or tick “Generate a demo dataset”")
+                return
+            data = Path(text)
+            settings.write_value("folders/dataset", text)
+        if not resume:
+            self._train_losses.clear()
+            self._valid_losses.clear()
+            self.table.setRowCount(0)
+            self._update_curves()
+        self.cancelled_run = False
+        self.last_error = ""
+        worker = TrainWorker(config, data, resume=resume)
+        worker.epoch_done.connect(self._on_epoch_done)
+        worker.result.connect(self._on_result)
+        worker.cancelled.connect(self._on_cancelled)
+        self._launch(worker, "Resuming…" if resume else "Starting…")
+
+    def confirm_stop(self) -> bool:
+        """Ask whether to cancel the running training (the setting can answer instead)."""
+        answer = settings.read_str(QUIT_ANSWER_KEY, "ask")
+        if answer in ("cancel", "keep"):
+            return answer == "cancel"
+        reply = QMessageBox.question(
+            self, "Training is running",
+            "A model is being trained. Cancel the run? (Its last checkpoint is kept; "
+            "Resume continues it later.)",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return reply == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self.is_running():
+            if not self.confirm_stop():
+                event.ignore()
+                return
+            self.stop_and_join()
+        event.accept()
+
+    def reject(self) -> None:
+        # Escape goes through closeEvent's question instead of hiding a running dialog.
+        self.close()
+
+    # --- worker slots ------------------------------------------------------------------------
+    def _on_epoch_done(self, record) -> None:
+        self._train_losses.append(float(record.train_loss))
+        self._valid_losses.append(float(record.valid_loss))
+        self._update_curves()
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        values = (str(record.epoch), f"{record.train_loss:.5f}", f"{record.valid_loss:.5f}",
+                  f"{record.valid_si_sdr:.2f}", f"{record.lr:.2g}", f"{record.seconds:.1f}")
+        for col, text in enumerate(values):
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, col, item)
+        self.table.scrollToBottom()
+
+    def _update_curves(self) -> None:
+        x = np.arange(1, len(self._train_losses) + 1)
+        self.train_curve.setData(x, self._train_losses)
+        self.valid_curve.setData(x, self._valid_losses)
+
+    def _on_result(self, result) -> None:
+        self.last_result = result
+        self._show_done(f"Done: best valid loss {result.best_valid_loss:.5f} at epoch "
+                        f"{result.best_epoch}; saved as {self.output_folder().name}")
+        if result.out_dir is not None:
+            self.model_trained.emit(Path(result.out_dir))
+
+    def _on_cancelled(self) -> None:
+        self.cancelled_run = True
+        self.eta.setText("")
+        self.message.setText("Cancelled; the last finished epoch is kept. Resume continues.")
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.resume_button.setEnabled(not running and self.cancelled_run)
+        for w in (self.dataset, self.generate_demo, self.arch, self.activation,
+                  self.latent_ratio, self.epochs, self.batch_size, self.lr, self.seed,
+                  self.device, self.max_clips, self.model_name):
+            w.setEnabled(not running)
+        if not running:
+            self.dataset.setEnabled(not self.generate_demo.isChecked())
+        super()._set_running(running)

@@ -1,0 +1,216 @@
+"""Genre probabilities of the current clip as grouped bars (original, reconstruction, live
+edit), or why there are none yet.
+
+A model's genre classifier lives in ``<model>/classifier`` or, for a bundled model,
+``core.analysis.default_classifier_dir(model)``; it is written by ``celae classify train`` or
+Train ▸ Train classifier. The panel loads it in a worker when the model changes and publishes it
+as ``state.classifier``; the original's and the reconstruction's probabilities are computed in a
+worker, the edit's come from the edit worker's own pass (so they move with the sliders).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGroupBox, QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from celae_gui import theme
+from celae_gui.state import SOURCES, AppState
+from celae_gui.views.plot_style import configure_pyqtgraph
+from celae_gui.workers.base import TaskSlot
+from celae_gui.workers.classify_worker import (
+    ClassifierLoadWorker,
+    GenreResult,
+    GenreWorker,
+    find_classifier,
+)
+
+BAR_WIDTH = 0.26
+OFFSETS = dict(zip(SOURCES, (-BAR_WIDTH, 0.0, BAR_WIDTH), strict=True))
+"""Where each source's bar sits beside the genre's tick."""
+
+
+def classifier_dir(model_path: Path | None) -> Path | None:
+    """The classifier folder of a model folder, or None when it has none."""
+    return find_classifier(model_path)
+
+
+def placeholder_text(model_name: str | None) -> str:
+    """Why the panel is empty and how to fill it."""
+    if model_name is None:
+        return "No model loaded, so no genre probabilities."
+    return (f"No genre classifier for “{model_name}” yet.\n\n"
+            "Train one on a labelled dataset (GTZAN layout, one folder per genre):\n"
+            f"celae classify train DATA --model {model_name} --out CLF\n"
+            "with CLF the model's classifier/ folder, or Train ▸ Train classifier…; "
+            "the panel picks it up when it is saved.")
+
+
+class GenrePanel(QGroupBox):
+    """Grouped bar chart of genre probabilities with a placeholder page."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None):
+        super().__init__("Genre", parent)
+        configure_pyqtgraph()
+        self._state = state
+        self._load = TaskSlot("classifier", self)
+        self._score = TaskSlot("genres", self)
+        self.stack = QStackedWidget()
+        self.placeholder = QLabel(placeholder_text(None))
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setObjectName("muted")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        page = QWidget()
+        page_layout = QVBoxLayout(page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        self.plot_widget = pg.PlotWidget()
+        self.plot_widget.setMinimumHeight(140)
+        plot = self.plot_widget.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.getViewBox().setMouseEnabled(False, False)
+        # Headroom above 1 keeps the one-row legend clear of the bars.
+        plot.setYRange(0, 1.22, padding=0.0)
+        plot.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]])
+        plot.addLegend(offset=(4, 2), labelTextColor=theme.TEXT, colCount=3)
+        self.bars: dict[str, pg.BarGraphItem] = {}
+        for kind in SOURCES:
+            bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH,
+                                   brush=theme.TRACE_COLOURS[kind], pen=None,
+                                   name=theme.TRACE_LABELS[kind])
+            plot.addItem(bars)
+            self.bars[kind] = bars
+        self.summary = QLabel("")
+        self.summary.setObjectName("muted")
+        page_layout.addWidget(self.plot_widget, 1)
+        page_layout.addWidget(self.summary)
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(page)
+        self._page = page
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.stack)
+        state.model_changed.connect(self._on_model_changed)
+        state.classifier_changed.connect(self._on_classifier_changed)
+        state.latents_changed.connect(self._on_latents_changed)
+        state.genre_changed.connect(self._on_genre_changed)
+
+    # --- queries (what the user sees) --------------------------------------------------------
+    def showing_placeholder(self) -> bool:
+        """True while the panel explains why it is empty."""
+        return self.stack.currentWidget() is self.placeholder
+
+    def genres(self) -> list[str]:
+        """Genre names on the axis, in bar order."""
+        clf = self._state.classifier
+        return [] if clf is None else list(clf.genres)
+
+    def probabilities(self, kind: str) -> np.ndarray:
+        """Heights of the bars of ``kind`` (empty when it has none)."""
+        return np.asarray(self.bars[kind].opts.get("height", []), dtype=float)
+
+    # --- commands ----------------------------------------------------------------------------
+    def reload(self, *_args) -> None:
+        """Look for the current model's classifier again (e.g. after one was trained)."""
+        self._on_model_changed(self._state.model)
+
+    def shutdown(self) -> bool:
+        """Cancel and join the panel's workers; True when they stopped in time."""
+        return self._load.shutdown() and self._score.shutdown()
+
+    # --- slots -------------------------------------------------------------------------------
+    def _on_model_changed(self, loaded) -> None:
+        self._score.cancel()
+        self._state.set_classifier(None)
+        self._show_placeholder(placeholder_text(None if loaded is None else loaded.path.name))
+        if loaded is None:
+            self._load.cancel()
+            return
+        worker = ClassifierLoadWorker(loaded)
+        worker.result.connect(self._on_classifier_loaded)
+        worker.failed.connect(self._on_classifier_failed)
+        self._load.start(worker)
+
+    def _on_classifier_loaded(self, loaded_classifier) -> None:
+        if loaded_classifier is None:
+            return
+        if self._state.model is None or loaded_classifier.autoencoder is not self._state.model:
+            return  # the model changed while the classifier loaded
+        self._state.set_classifier(loaded_classifier)
+        self._state.info(f"Genre classifier {loaded_classifier.path} loaded "
+                         f"({len(loaded_classifier.genres)} genres)")
+
+    def _on_classifier_failed(self, message: str) -> None:
+        self._show_placeholder(f"The genre classifier could not be loaded:\n{message}")
+        self._state.error(f"Genre classifier: {message}")
+
+    def _on_classifier_changed(self, loaded_classifier) -> None:
+        for bars in self.bars.values():
+            bars.setOpts(x=[], height=[])
+        if loaded_classifier is None:
+            if not self.showing_placeholder():
+                model = self._state.model
+                self._show_placeholder(placeholder_text(None if model is None
+                                                        else model.path.name))
+            return
+        genres = loaded_classifier.genres
+        axis = self.plot_widget.getPlotItem().getAxis("bottom")
+        # Ten genres share ~300 px: short labels, the full names in the tooltip.
+        width = 4 if len(genres) > 6 else 7
+        axis.setTicks([[(i, g[:width]) for i, g in enumerate(genres)]])
+        self.plot_widget.setToolTip("Genres: " + ", ".join(genres))
+        self.plot_widget.getPlotItem().setXRange(-0.6, len(genres) - 0.4, padding=0)
+        self.summary.setText("")
+        self.stack.setCurrentWidget(self._page)
+        self._on_latents_changed(self._state.latents)
+
+    def _on_latents_changed(self, latents) -> None:
+        state = self._state
+        if latents is None or state.classifier is None:
+            self._score.cancel()
+            for kind in ("original", "recon"):
+                state.set_genre_probabilities(kind, None)
+            return
+        worker = GenreWorker(state.classifier, latents, state.audio("recon"))
+        worker.result.connect(self._on_scored)
+        worker.failed.connect(self._on_score_failed)
+        self._score.start(worker)
+
+    def _on_scored(self, result: GenreResult) -> None:
+        if result.latents is not self._state.latents or self._state.classifier is None:
+            return
+        self._state.set_genre_probabilities("original", result.original)
+        self._state.set_genre_probabilities("recon", result.recon)
+
+    def _on_score_failed(self, message: str) -> None:
+        self._state.error(f"Genre probabilities: {message}")
+
+    def _on_genre_changed(self, kind: str) -> None:
+        if kind not in self.bars:
+            return
+        proba = self._state.genre_probabilities.get(kind)
+        if proba is None:
+            self.bars[kind].setOpts(x=[], height=[])
+        else:
+            x = np.arange(len(proba)) + OFFSETS[kind]
+            self.bars[kind].setOpts(x=x, height=np.asarray(proba, dtype=float),
+                                    width=BAR_WIDTH)
+        self._update_summary()
+
+    def _update_summary(self) -> None:
+        genres = self.genres()
+        parts = []
+        for kind in SOURCES:
+            proba = self._state.genre_probabilities.get(kind)
+            if proba is not None and len(proba) == len(genres):
+                top = int(np.argmax(proba))
+                parts.append(f"{'ABC'[SOURCES.index(kind)]}: {genres[top]} "
+                             f"{100 * proba[top]:.0f} %")
+        self.summary.setText("   ".join(parts))
+
+    def _show_placeholder(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self.stack.setCurrentWidget(self.placeholder)

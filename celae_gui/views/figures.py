@@ -1,0 +1,64 @@
+"""What the views show for one source, computed off the GUI thread: spectrum and quality.
+
+Both come from core (``core.audio.features.log_mel``, ``core.audio.metrics.quality``); this module
+only
+packages them as the state's :class:`~celae_gui.state.SourceData`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from celae_gui.state import SourceData, Spectrum
+from core.constants import SAMPLE_RATE
+
+MAX_SPECTRUM_FRAMES = 4000
+"""Longer songs are shown with frames averaged down to this many (the view is ~1000 px wide)."""
+
+
+def spectrum_of(audio: np.ndarray) -> Spectrum:
+    """Log-mel spectrogram of ``audio[T]`` for display, at most ``MAX_SPECTRUM_FRAMES`` wide."""
+    from core.audio.features import log_mel
+
+    values = log_mel(audio[None].astype(np.float32, copy=False))[0]
+    frames = values.shape[1]
+    if frames > MAX_SPECTRUM_FRAMES:
+        group = -(-frames // MAX_SPECTRUM_FRAMES)
+        usable = frames // group * group
+        values = values[:, :usable].reshape(values.shape[0], -1, group).mean(axis=2)
+    return Spectrum(values=np.ascontiguousarray(values, dtype=np.float32),
+                    seconds=len(audio) / SAMPLE_RATE)
+
+
+def fast_quality(reference: np.ndarray, audio: np.ndarray):
+    """SNR and SI-SDR only (a few ms); the spectral figures are NaN until :func:`full_quality`.
+
+    Live edits show these at once; ``core.audio.metrics.quality`` takes hundreds of ms on a busy CPU
+    (the multi-resolution STFT), too slow for a slider.
+    """
+    from core.audio.metrics import Quality, si_sdr, snr
+
+    n = min(len(reference), len(audio))
+    return Quality(snr=float(snr(reference[:n], audio[:n])),
+                   si_sdr=float(si_sdr(reference[:n], audio[:n])),
+                   log_mel_l1=float("nan"), mr_stft=float("nan"))
+
+
+def full_quality(reference: np.ndarray, audio: np.ndarray):
+    """All four figures of ``core.audio.metrics.quality``."""
+    from core.audio.metrics import quality
+
+    n = min(len(reference), len(audio))
+    return quality(reference[:n], audio[:n], SAMPLE_RATE)
+
+
+def source_data(audio: np.ndarray, reference: np.ndarray | None, *,
+                live: bool = False) -> SourceData:
+    """Audio ``[T]`` with its spectrum, and its quality against ``reference[T]`` when given.
+
+    ``live`` computes only the fast figures (see :func:`fast_quality`).
+    """
+    figures = None
+    if reference is not None:
+        figures = (fast_quality if live else full_quality)(reference, audio)
+    return SourceData(audio=audio, spectrum=spectrum_of(audio), quality=figures)

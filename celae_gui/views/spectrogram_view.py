@@ -1,0 +1,110 @@
+"""Log-mel spectrograms of the original, reconstruction and edited audio, and the difference.
+
+Each row is one ``ImageItem`` with a colormap, x in seconds so it links with the waveform view.
+The original's levels are used for every row, so a missing high band shows as dark, and the
+difference (reconstruction minus original, in log power) uses a diverging map centred on zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from celae_gui import theme
+from celae_gui.state import AppState
+from celae_gui.views.plot_style import cache_axes, configure_pyqtgraph
+
+ROWS = ("original", "recon", "edited", "difference")
+TITLES = {"original": "A  original", "recon": "B  reconstruction", "edited": "C  edited",
+          "difference": "B − A  (log power)"}
+DIFF_LIMIT = 4.0
+"""Differences beyond ±4 natural-log units (about ±17 dB) saturate the colour scale."""
+
+
+class SpectrogramView(QWidget):
+    """Four stacked spectrogram rows sharing the x axis."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None):
+        super().__init__(parent)
+        configure_pyqtgraph()
+        self._state = state
+        self._levels = (-12.0, 4.0)
+        self._rects: dict[str, tuple[float, float, float, float]] = {}
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.ci.setSpacing(2)
+        self.images: dict[str, pg.ImageItem] = {}
+        self.plots: dict[str, pg.PlotItem] = {}
+        heat = pg.colormap.get("inferno")
+        diverging = pg.colormap.get("CET-D1A")
+        first = None
+        for row, name in enumerate(ROWS):
+            plot = self.layout_widget.addPlot(row=row, col=0)
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.getViewBox().setMouseEnabled(x=True, y=False)
+            plot.setLabel("left", TITLES[name], color=theme.TRACE_COLOURS.get(name, theme.MUTED))
+            plot.getAxis("left").setStyle(showValues=False)
+            plot.getAxis("left").setWidth(46)
+            if name != ROWS[-1]:
+                plot.getAxis("bottom").setStyle(showValues=False)
+                plot.getAxis("bottom").setHeight(4)
+            else:
+                plot.setLabel("bottom", "time (s)", color=theme.MUTED)
+            cache_axes(plot)
+            image = pg.ImageItem()
+            image.setColorMap(diverging if name == "difference" else heat)
+            plot.addItem(image)
+            if first is None:
+                first = plot
+            else:
+                plot.setXLink(first)
+            self.images[name] = image
+            self.plots[name] = plot
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.layout_widget)
+        state.source_changed.connect(self._on_source_changed)
+
+    @property
+    def x_plot(self) -> pg.PlotItem:
+        """The plot whose x range the others follow (link the waveform view to it)."""
+        return self.plots[ROWS[0]]
+
+    def has_image(self, name: str) -> bool:
+        """True when row ``name`` shows data."""
+        return self.images[name].image is not None
+
+    def _show(self, name: str, values: np.ndarray | None, seconds: float, levels) -> None:
+        image = self.images[name]
+        if values is None:
+            image.clear()
+            self._rects.pop(name, None)
+            return
+        image.setImage(values, autoLevels=False, levels=levels)
+        rect = (0.0, 0.0, seconds, float(values.shape[0]))
+        # A live edit keeps the shape: re-setting the same rect and range would only redraw axes.
+        if self._rects.get(name) != rect:
+            self._rects[name] = rect
+            image.setRect(*rect)
+            self.plots[name].setYRange(0, values.shape[0], padding=0)
+
+    def _on_source_changed(self, kind: str) -> None:
+        data = self._state.source(kind)
+        spectrum = None if data is None else data.spectrum
+        if kind == "original" and spectrum is not None:
+            top = float(spectrum.values.max())
+            self._levels = (max(float(np.percentile(spectrum.values, 5)), top - 14.0), top)
+        self._show(kind, None if spectrum is None else spectrum.values,
+                   0.0 if spectrum is None else spectrum.seconds, self._levels)
+        if kind in ("original", "recon"):
+            self._update_difference()
+
+    def _update_difference(self) -> None:
+        a, b = self._state.source("original"), self._state.source("recon")
+        if a is None or b is None or a.spectrum is None or b.spectrum is None:
+            self._show("difference", None, 0.0, None)
+            return
+        frames = min(a.spectrum.values.shape[1], b.spectrum.values.shape[1])
+        diff = b.spectrum.values[:, :frames] - a.spectrum.values[:, :frames]
+        self._show("difference", diff, a.spectrum.seconds, (-DIFF_LIMIT, DIFF_LIMIT))

@@ -1,0 +1,193 @@
+"""The ``celae`` command line: argument parsing and dispatch.
+
+Each sub-command is a thin function in :mod:`core.cli.commands` over the same core functions the
+app uses. Exit codes: 0 success, 1 a one-line error (bad file, bad model, training failure),
+2 a usage error (argparse's own), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from core import __version__
+from core.errors import CelaeError
+
+REPORT_ARCHS = ("CELAutoencoderLeakyReLU", "CELAutoencoderSiLU", "CELAutoencoder2",
+                "CELAutoencoder3")
+
+
+def _common() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--json", action="store_true",
+                        help="print the result as JSON on stdout (progress stays on stderr)")
+    parent.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    return parent
+
+
+def _model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", "-m", default=None, metavar="M",
+                   help="model folder or a name from `celae models` (default: the bundled model)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``celae`` argument parser (also used to render the README's command list)."""
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="celae", description="Train, hear and explore convolutional autoencoders of music.")
+    parser.add_argument("--version", action="version", version=f"celae {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("demo-data", parents=[common],
+                       help="write a GTZAN-layout dataset of synthesised music")
+    p.add_argument("out", metavar="OUT")
+    p.add_argument("--songs-per-genre", type=int, default=10)
+    p.add_argument("--seconds", type=float, default=30.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--format", dest="fmt", default="wav", choices=["wav", "flac", "mp3", "ogg"])
+
+    p = sub.add_parser("train", parents=[common], help="train an autoencoder on a folder of audio")
+    p.add_argument("data", metavar="DATA", help="dataset folder (GTZAN layout or any audio)")
+    p.add_argument("--arch", default="CELAutoencoderSiLU",
+                   help="architecture name (see `celae models --archs`)")
+    p.add_argument("--ratio", type=float, default=None, help="latent ratio (input / latent)")
+    p.add_argument("--activation", default=None)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--max-clips", type=int, default=None, help="use at most this many clips")
+    p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
+    p.add_argument("--loss", default="auto",
+                   help="mse (the report's), spectral, spectral_wave, spectral_snr, "
+                        "spectral_snr2, spectral_snr2_lite, or auto: the architecture's own "
+                        "(default)")
+    p.add_argument("--crop", type=int, default=None, metavar="SAMPLES",
+                   help="train on random windows of this many samples (cheaper epochs)")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    p.add_argument("--out", required=True, metavar="MODEL_DIR")
+
+    p = sub.add_parser("reconstruct", parents=[common],
+                       help="encode and decode a song, write the result, print quality figures")
+    p.add_argument("audio", metavar="AUDIO")
+    _model_arg(p)
+    p.add_argument("--out", required=True, metavar="OUT.wav")
+    p.add_argument("--offset", type=float, default=0.0, help="start, in seconds")
+    p.add_argument("--duration", type=float, default=None, help="length, in seconds (default all)")
+
+    p = sub.add_parser("encode", parents=[common], help="write a song's latent as .npy + .json")
+    p.add_argument("audio", metavar="AUDIO")
+    _model_arg(p)
+    p.add_argument("--out", required=True, metavar="Z.npy")
+
+    p = sub.add_parser("decode", parents=[common], help="decode a latent .npy back to audio")
+    p.add_argument("latent", metavar="Z.npy")
+    _model_arg(p)
+    p.add_argument("--out", required=True, metavar="OUT.wav")
+
+    p = sub.add_parser("edit", parents=[common], help="edit a song's latent and decode it")
+    p.add_argument("audio", metavar="AUDIO")
+    _model_arg(p)
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--noise", type=float, default=0.0, help="Gaussian noise sigma")
+    p.add_argument("--noise-seed", type=int, default=0)
+    p.add_argument("--smooth", type=int, default=1, help="moving-average window (frames)")
+    p.add_argument("--mix", metavar="AUDIO2", default=None,
+                   help="interpolate toward this song's latent")
+    p.add_argument("--mix-t", type=float, default=0.5)
+    p.add_argument("--out", required=True, metavar="OUT.wav")
+
+    p = sub.add_parser("evaluate", parents=[common],
+                       help="quality figures of a model over a dataset's validation split")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("data", metavar="DATA")
+    p.add_argument("--max-clips", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("models", parents=[common], help="list bundled and user models")
+    p.add_argument("--archs", action="store_true", help="list architecture names instead")
+
+    _add_analysis(sub, common)
+    return parser
+
+
+def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("classify", help="genre classifier on the frozen encoder's latent")
+    csub = p.add_subparsers(dest="classify_command", metavar="ACTION", required=True)
+    c = csub.add_parser("train", parents=[common], help="train a classifier")
+    c.add_argument("data", metavar="DATA")
+    _model_arg(c)
+    c.add_argument("--out", required=True, metavar="CLF")
+    c.add_argument("--epochs", type=int, default=30)
+    c.add_argument("--head", default=None, help="classifier head (default: the pooled head)")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--device", default="auto")
+    c.add_argument("--max-clips", type=int, default=None)
+    c = csub.add_parser("eval", parents=[common], help="evaluate a classifier on a dataset")
+    c.add_argument("clf", metavar="CLF")
+    c.add_argument("data", metavar="DATA")
+    c.add_argument("--device", default="auto")
+    c = csub.add_parser("predict", parents=[common], help="genre probabilities of a song")
+    c.add_argument("clf", metavar="CLF")
+    c.add_argument("audio", metavar="AUDIO")
+    c.add_argument("--device", default="auto")
+
+    p = sub.add_parser("cluster", parents=[common],
+                       help="PCA + KMeans sweep of a dataset's latents")
+    p.add_argument("data", metavar="DATA")
+    _model_arg(p)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-clips", type=int, default=None)
+    p.add_argument("--device", default="auto")
+
+    p = sub.add_parser("report", parents=[common], help="write an HTML analysis report")
+    p.add_argument("data", metavar="DATA")
+    _model_arg(p)
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--clf", default=None, metavar="CLF",
+                   help="a trained classifier to report on (default: train a probe on the fly)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-clips", type=int, default=None)
+    p.add_argument("--device", default="auto")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``celae`` with ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    from core.cli import commands as cli_commands
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    name = args.command if args.command != "classify" else f"classify-{args.classify_command}"
+    handler = cli_commands.HANDLERS[name]
+    try:
+        result = handler(args)
+    except CelaeError as err:
+        print(f"celae: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("celae: interrupted", file=sys.stderr)
+        return 130
+    if result is None:
+        return 0
+    if getattr(args, "json", False):
+        json.dump(result.as_json(), sys.stdout, indent=2, default=_json_default)
+        sys.stdout.write("\n")
+    else:
+        print(result.text)
+    return 0
+
+
+def _json_default(obj):
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is a hard dependency
+        raise TypeError(repr(obj)) from None
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+

@@ -1,0 +1,434 @@
+"""The trainer: fit an autoencoder to a clip set, with checkpoints, resume, cancel and DDP.
+
+``train(config, data)`` runs Adam on the reconstruction loss (MSE, the report's), validates every
+epoch, lowers the learning rate on a validation plateau, stops early after ``patience`` epochs
+without improvement and writes the best-validation weights as a model folder.
+
+Files, under ``config.out_dir``::
+
+    OUT/model.safetensors, OUT/config.json   the final model (best valid weights), at the end
+    OUT/checkpoint/                          written after every epoch (core.training.checkpoint)
+
+Cancelling: ``should_stop()`` is checked between batches; when it returns True the trainer
+raises :class:`core.progress.Cancelled` within one batch. The last checkpoint (end of the last
+completed epoch) stays intact and ``train(config, data, resume=True)`` continues from it; no final
+model is written. On CPU a resumed run ends with exactly the weights of an uninterrupted one.
+
+A non-finite loss raises :class:`core.errors.TrainingError` before the optimizer step; the last
+good checkpoint is kept (a non-finite state is never saved).
+
+Under ``torchrun --nproc-per-node N`` the same call trains with DistributedDataParallel (see
+:mod:`core.training.distributed`): each rank takes every N-th clip of the epoch's shuffle, losses
+are
+summed over ranks, rank 0 writes checkpoints and the model and alone calls the callbacks.
+``config.batch_size`` is per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.errors import TrainingError
+from core.models.losses import make_loss
+from core.progress import Cancelled, ProgressFn, StopFn, Throttle, never_stop, no_progress
+from core.training.batches import BatchStream
+from core.training.checkpoint import checkpoint_exists, load_checkpoint, save_checkpoint
+from core.training.config import EpochRecord, TrainConfig, TrainResult
+from core.training.data import TrainingData, prepare_data
+from core.training.distributed import DistContext, setup_distributed
+
+CHECKPOINT_DIRNAME = "checkpoint"
+PCA_CLIPS = 256
+"""Training clips the latent PCA stored with a model is fitted on."""
+SI_SDR_CLIPS = 4
+"""Validation clips whose SI-SDR is reported each epoch (a cheap, audible-quality figure)."""
+
+# Settings that decide the data order, the model or the optimizer: a resume that changed them
+# could not continue the same run (and the optimizer and scheduler state would silently keep
+# the old lr, weight_decay, lr_patience and lr_factor).
+_RUN_IDENTITY = ("arch", "model", "batch_size", "seed", "valid_fraction", "loss", "crop",
+                 "max_clips", "lr", "weight_decay", "lr_patience", "lr_factor")
+
+
+def train(config: TrainConfig, data: Any, *, split: Any = None,
+          on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
+          on_epoch: Callable[[EpochRecord], None] | None = None,
+          resume: bool = False) -> TrainResult:
+    """Train ``config.arch`` on ``data`` and write the best model to ``config.out_dir``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's settings.
+    data : ClipSet or path
+        Clips in memory (int16 ``[N, T]``) or a dataset folder (scanned and decoded through the
+        clip cache).
+    split : Split, optional
+        Train/valid clip indices; by default ``split_by_song(clips, valid_fraction, seed)``.
+    on_progress : callable, optional
+        ``on_progress(fraction, message)``, a few times a second, with the ETA in the message.
+    should_stop : callable, optional
+        Checked between batches; True stops the run with :class:`core.progress.Cancelled`.
+    on_epoch : callable, optional
+        Called with an :class:`EpochRecord` after each epoch's checkpoint is written.
+    resume : bool
+        Continue the run checkpointed in ``config.out_dir``; with no checkpoint there yet, start
+        from scratch.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    core.progress.Cancelled
+        ``should_stop()`` returned True; the last checkpoint is intact.
+    TrainingError
+        Bad settings, a non-finite loss, or a checkpoint that does not fit this run.
+    DatasetError
+        ``data`` holds no usable audio.
+    """
+    from core.devices import pick_device
+
+    should_stop = should_stop or never_stop
+    device = pick_device(config.device)
+    ctx = setup_distributed(device)
+    try:
+        with _torch_settings(config, ctx):
+            report = Throttle(on_progress or no_progress) if ctx.is_main else no_progress
+            stop = should_stop if ctx.is_main else never_stop
+            # Rank 0 decodes into the clip cache first; the others then open the finished
+            # entry instead of racing to write the same cache files.
+            if not ctx.is_main:
+                ctx.barrier()
+            prepared = prepare_data(config, data, split, on_progress=report, should_stop=stop)
+            if ctx.is_main:
+                ctx.barrier()
+            return _Run(config, prepared, ctx, report, stop,
+                        on_epoch if ctx.is_main else None).run(resume)
+    finally:
+        ctx.close()
+
+
+class _Run:
+    """One call of :func:`train`: the model, optimizer and loop state, and the loop itself."""
+
+    def __init__(self, config: TrainConfig, data: TrainingData, ctx: DistContext,
+                 report: ProgressFn, should_stop: StopFn,
+                 on_epoch: Callable[[EpochRecord], None] | None):
+        from core.models import build_from_config, config_from_dict
+
+        self.config, self.data, self.ctx = config, data, ctx
+        self.report, self.should_stop, self.on_epoch = report, should_stop, on_epoch
+        overrides = {"clip_samples": data.clip_samples, **config.model}
+        torch.manual_seed(config.seed)
+        try:
+            # config_from_dict, not build_model: overrides read from JSON carry lists where
+            # the frozen config wants tuples.
+            model_config = config_from_dict(config.arch, overrides)
+            self.model = build_from_config(config.arch, model_config).to(ctx.device)
+        except ValueError as exc:
+            raise TrainingError(f"cannot build {config.arch}: {exc}") from exc
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr,
+                                          weight_decay=config.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.optimizer, mode="min", factor=config.lr_factor, patience=config.lr_patience)
+        self.loss_name = (getattr(model_config, "loss", None) or "mse"
+                          if config.loss == "auto" else config.loss)
+        self.loss_fn = make_loss(self.loss_name)
+        if isinstance(self.loss_fn, nn.Module):
+            self.loss_fn.to(ctx.device)
+        self.rng = np.random.Generator(np.random.PCG64(config.seed))
+        self.epoch = 0
+        self.history: list[dict[str, Any]] = []
+        self.best_valid = math.inf
+        self.best_epoch = 0
+        self.best_state = _clone_state(self.model)
+        self.bad_epochs = 0
+        self.stopped_early = False
+        self.out_dir = Path(config.out_dir) if config.out_dir else None
+        self.ckpt_dir = self.out_dir / CHECKPOINT_DIRNAME if self.out_dir else None
+        self.net: nn.Module = self.model
+        if ctx.world > 1:
+            ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+            self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+
+    def run(self, resume: bool) -> TrainResult:
+        cfg = self.config
+        if resume:
+            if self.ckpt_dir is None:
+                raise TrainingError("resume needs out_dir, the folder of the run to continue")
+            if checkpoint_exists(self.ckpt_dir):
+                self._restore(load_checkpoint(self.ckpt_dir))
+                self.report(min(self.epoch / cfg.epochs, 0.999),
+                            f"resumed after epoch {self.epoch}")
+        self._start_epoch, self._t0 = self.epoch, time.monotonic()
+        while self.epoch < cfg.epochs and not self.stopped_early:
+            self._train_one_epoch()
+        return self._finish()
+
+    def _train_one_epoch(self) -> None:
+        cfg, ctx = self.config, self.ctx
+        e = self.epoch + 1
+        t_start = time.perf_counter()
+        lr = float(self.optimizer.param_groups[0]["lr"])
+        stream = self._epoch_stream()
+        self.net.train()
+        total = count = 0.0
+        train_start = time.perf_counter()
+        with contextlib.closing(stream):
+            for b, x in enumerate(_stoppable(stream, self.should_stop, ctx.world), start=1):
+                y = self.net(x)
+                loss = self.loss_fn(y, x)
+                value = float(loss.detach())
+                stop, bad = ctx.any([self._stop_flag, not math.isfinite(value)])
+                if bad:
+                    what = "infinite" if math.isinf(value) else "NaN"
+                    raise TrainingError(f"loss became {what} at epoch {e} batch {b}; "
+                                        "the last good checkpoint is kept")
+                if stop:
+                    raise Cancelled(f"training cancelled at epoch {e} batch {b}")
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                total += value * x.shape[0]
+                count += x.shape[0]
+                self._progress(e, b, len(stream), value)
+        train_seconds = time.perf_counter() - train_start
+        total, count, wait = self.ctx.all_sum([total, count, stream.wait_seconds])
+        train_loss = total / max(count, 1.0)
+        valid_loss, si_sdr = self._validate()
+        if not math.isfinite(valid_loss) or not _all_finite(self.model):
+            # A saturating output (tanh) can keep the loss finite while weights or BatchNorm
+            # statistics have blown up; such a state must not become the new checkpoint.
+            raise TrainingError(f"weights became non-finite at epoch {e} (try a lower learning "
+                                "rate); the last good checkpoint is kept")
+        self.scheduler.step(valid_loss)
+        if valid_loss < self.best_valid:
+            self.best_valid, self.best_epoch, self.bad_epochs = valid_loss, e, 0
+            self.best_state = _clone_state(self.model)
+        else:
+            self.bad_epochs += 1
+        if cfg.patience is not None and self.bad_epochs >= cfg.patience:
+            self.stopped_early = True
+        record = EpochRecord(
+            epoch=e, train_loss=train_loss, valid_loss=valid_loss, lr=lr,
+            seconds=time.perf_counter() - t_start,
+            data_wait_fraction=wait / ctx.world / max(train_seconds, 1e-9),
+            clips_per_s=count / max(train_seconds, 1e-9), valid_si_sdr=si_sdr)
+        self.history.append(record.as_dict())
+        self.epoch = e
+        if self.ckpt_dir is not None and ctx.is_main:
+            save_checkpoint(self.ckpt_dir, self._state())
+        ctx.barrier()
+        if self.on_epoch is not None:
+            self.on_epoch(record)
+
+    @property
+    def _stop_flag(self) -> bool:
+        # Under DDP rank 0 asks after every forward pass, and the flag travels with the loss
+        # check in one all-reduce, so every rank stops at the same batch.
+        return self.ctx.world > 1 and bool(self.should_stop())
+
+    def _epoch_stream(self) -> BatchStream:
+        cfg, ctx = self.config, self.ctx
+        order = self.rng.permutation(self.data.train)
+        offsets = None
+        if cfg.crop is not None:
+            span = self.data.clip_samples - cfg.crop + 1
+            offsets = self.rng.integers(0, max(span, 1), size=len(order))
+        # Every rank draws the same shuffle; padding by wrap-around gives each the same number
+        # of batches, which DDP's collective backward needs.
+        per_rank = -(-len(order) // ctx.world)
+        take = np.resize(np.arange(len(order)), per_rank * ctx.world)[ctx.rank::ctx.world]
+        mine = order[take]
+        batches = [mine[i:i + cfg.batch_size] for i in range(0, len(mine), cfg.batch_size)]
+        crops = None
+        if offsets is not None:
+            mine_off = offsets[take]
+            crops = [mine_off[i:i + cfg.batch_size] for i in range(0, len(mine), cfg.batch_size)]
+        return BatchStream(self.data.clips, batches, offsets=crops,
+                           crop=cfg.crop if cfg.crop and cfg.crop < self.data.clip_samples
+                           else None, device=ctx.device, prefetch=cfg.num_workers)
+
+    @torch.no_grad()
+    def _validate(self) -> tuple[float, float]:
+        from core.audio.metrics import si_sdr
+
+        cfg, ctx = self.config, self.ctx
+        # The bare module, not the DDP wrapper: ranks run different numbers of validation
+        # batches, and DDP's forward would wait on a collective.
+        self.model.eval()
+        valid = self.data.valid[ctx.rank::ctx.world]
+        batches = [valid[i:i + cfg.batch_size] for i in range(0, len(valid), cfg.batch_size)]
+        total = 0.0
+        stream = BatchStream(self.data.clips, batches, device=ctx.device, prefetch=0)
+        with contextlib.closing(stream):
+            for x in _stoppable(stream, self.should_stop, ctx.world):
+                total += float(self.loss_fn(self.model(x), x)) * x.shape[0]
+        total, count = ctx.all_sum([total, float(len(valid))])
+        first = self.data.valid[:SI_SDR_CLIPS]
+        ref = self.data.clips.float_batch(first)
+        est = self.model(torch.from_numpy(ref).unsqueeze(1).to(ctx.device))
+        est = est.squeeze(1).float().cpu().numpy()
+        scores = [float(si_sdr(r, s)) for r, s in zip(ref, est, strict=True)]
+        return total / max(count, 1.0), float(np.mean(scores)) if scores else math.nan
+
+    def _progress(self, epoch: int, batch: int, n_batches: int, loss: float) -> None:
+        cfg = self.config
+        done = (epoch - 1 - self._start_epoch) * n_batches + batch
+        todo = (cfg.epochs - self._start_epoch) * n_batches
+        elapsed = time.monotonic() - self._t0
+        eta = elapsed * (todo - done) / max(done, 1)
+        fraction = ((epoch - 1) * n_batches + batch) / (cfg.epochs * n_batches)
+        self.report(min(fraction, 0.999), f"epoch {epoch}/{cfg.epochs} batch {batch}/{n_batches} "
+                    f"loss {loss:.5f} ETA {_clock(eta)}")
+
+    def _state(self) -> dict[str, Any]:
+        rng: dict[str, Any] = {"torch": torch.get_rng_state(),
+                               "numpy": self.rng.bit_generator.state}
+        if self.ctx.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.ctx.device)
+        return {"epoch": self.epoch, "config": self.config.as_dict(),
+                "data": self.data.identity(), "world": self.ctx.world,
+                "model": self.model.state_dict(), "best_model": self.best_state,
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(), "rng": rng,
+                "history": self.history, "best_valid": self.best_valid,
+                "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
+                "stopped_early": self.stopped_early}
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        old = state.get("config", {})
+        new = self.config.as_dict()
+        changed = [k for k in _RUN_IDENTITY if old.get(k) != new.get(k)]
+        if changed:
+            raise TrainingError(f"{CHECKPOINT_DIRNAME}: cannot resume, the run was started with "
+                                f"other settings ({', '.join(changed)})")
+        if state.get("data") != self.data.identity():
+            raise TrainingError(f"{CHECKPOINT_DIRNAME}: cannot resume, the dataset is not the "
+                                "one the run was started on")
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+        except (KeyError, RuntimeError, ValueError) as exc:
+            raise TrainingError(f"{CHECKPOINT_DIRNAME}: checkpoint does not fit the model "
+                                f"({exc})") from exc
+        self.best_state = {k: v.to(self.ctx.device) for k, v in state["best_model"].items()}
+        torch.set_rng_state(state["rng"]["torch"])
+        if "cuda" in state["rng"] and self.ctx.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.ctx.device)
+        self.rng.bit_generator.state = state["rng"]["numpy"]
+        self.epoch = int(state["epoch"])
+        self.history = list(state["history"])
+        self.best_valid = float(state["best_valid"])
+        self.best_epoch = int(state["best_epoch"])
+        self.bad_epochs = int(state["bad_epochs"])
+        self.stopped_early = bool(state["stopped_early"])
+
+    def _save_latent_pca(self) -> None:
+        """Fit the latent PCA on (up to 256) training clips and store it beside the model.
+
+        The app's principal-direction sliders and the 2-D map read it; a failure here is logged
+        and never costs the trained model.
+        """
+        import logging
+
+        from core.latent.pca import fit_latent_pca, save_latent_pca
+
+        train = np.asarray(self.data.train)
+        if len(train) > PCA_CLIPS:
+            train = train[np.linspace(0, len(train) - 1, PCA_CLIPS).round().astype(int)]
+        self.report(0.9995, "fitting the latent PCA")
+        try:
+            clips = self.data.clips.float_batch(np.sort(train))
+            save_latent_pca(fit_latent_pca(self.model, clips), self.out_dir)
+        except (ValueError, RuntimeError, OSError) as exc:
+            logging.getLogger(__name__).warning("latent PCA not saved: %s", exc)
+
+    def _finish(self) -> TrainResult:
+        self.model.load_state_dict(self.best_state)
+        self.model.eval()
+        if self.out_dir is not None and self.ctx.is_main:
+            from core.models.io import save_model
+
+            self.report(0.999, "saving the model")
+            summary = {"training": self.config.as_dict(), "loss": self.loss_name,
+                       "history": self.history,
+                       "best_epoch": self.best_epoch, "epochs_run": self.epoch,
+                       "stopped_early": self.stopped_early}
+            best = self.history[self.best_epoch - 1] if self.best_epoch else {}
+            metrics = {"valid_loss": self.best_valid, "valid_si_sdr": best.get("valid_si_sdr"),
+                       "train_loss": best.get("train_loss")}
+            save_model(self.model, self.out_dir, summary=summary, metrics=metrics)
+            self._save_latent_pca()
+        self.ctx.barrier()
+        self.report(1.0, f"done: best valid loss {self.best_valid:.5f} at epoch "
+                    f"{self.best_epoch}")
+        return TrainResult(model=self.model.cpu(), history=self.history,
+                           best_epoch=self.best_epoch, best_valid_loss=self.best_valid,
+                           epochs_run=self.epoch, stopped_early=self.stopped_early,
+                           out_dir=self.out_dir)
+
+
+def _stoppable(stream: BatchStream, should_stop: StopFn, world: int) -> Iterator[torch.Tensor]:
+    # In one process the check comes before a batch is even computed; under DDP it rides on
+    # the per-batch all-reduce instead (see _Run._stop_flag).
+    for x in stream:
+        if world == 1 and should_stop():
+            raise Cancelled("training cancelled")
+        yield x
+
+
+def _all_finite(model: nn.Module) -> bool:
+    return all(bool(torch.isfinite(v).all()) for v in model.state_dict().values()
+               if v.is_floating_point())
+
+
+def _clone_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+@contextlib.contextmanager
+def _torch_settings(config: TrainConfig, ctx: DistContext) -> Iterator[None]:
+    """A thread count that leaves room for the other ranks, restored afterwards.
+
+    Determinism: every kernel these models use on the CPU (conv1d, BatchNorm, adaptive average
+    pooling, linear interpolation, Adam) is deterministic for a fixed thread count, which the
+    resume tests check bit for bit. ``torch.use_deterministic_algorithms`` is not called: it
+    imports torch._inductor and torch._dynamo (seconds, on every training start) and adds nothing
+    on the CPU. On CUDA, cuDNN's non-deterministic autotuning is turned off for the run instead.
+    """
+    threads = torch.get_num_threads()
+    cudnn = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    wanted = config.threads
+    if wanted is None and ctx.world > 1:
+        local = int(os.environ.get("LOCAL_WORLD_SIZE", ctx.world))
+        wanted = max(1, (os.cpu_count() or 1) // local)
+    if wanted is not None:
+        torch.set_num_threads(wanted)
+    if ctx.device.type == "cuda":
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
