@@ -46,12 +46,13 @@ from core.audio.baseline import pool_interp  # noqa: E402
 from core.audio.io import load_audio, split_clips  # noqa: E402
 from core.audio.metrics import DB_CAP, log_mel_l1, quality, si_sdr  # noqa: E402
 from core.constants import AUDIO_EXTENSIONS, CLIP_SAMPLES, SAMPLE_RATE  # noqa: E402
-from core.errors import CelaeError, TrainingError  # noqa: E402
+from core.data import ClipSet, Split  # noqa: E402
+from core.errors import CelaeError  # noqa: E402
 from core.latent.pca import apply_pc_offsets, fit_latent_pca, save_latent_pca  # noqa: E402
 from core.models import build_model  # noqa: E402
 from core.models.inference import decode, encode, reconstruct  # noqa: E402
-from core.models.losses import make_loss  # noqa: E402
 from core.paths import cache_dir  # noqa: E402
+from core.training import TrainConfig, train  # noqa: E402
 
 REPORT_MODELS = {2: "CELAutoencoderSiLU", 4: "CELAutoencoder2", 10: "CELAutoencoder3"}
 GAME_MUSIC_GLOBS = ("/usr/share/games/*/music/**/*", "/usr/share/games/*/data/core/music/*",
@@ -142,46 +143,38 @@ def load_source(name: str, files: list[Path], *, offset: float, seconds: float,
     return Source(name, train, clips.astype(np.float32), len(songs))
 
 
-class CropSampler:
-    """Random crops from a pool of songs, each song weighted by its length."""
+def training_clips(songs: list[np.ndarray], seed: int) -> tuple[ClipSet, Split]:
+    """The training songs as 5 s clips, one song in ten (at least one) held out for the
+    trainer's validation (its best-model choice), split by song like every other split."""
+    rows, owner = [], []
+    for k, song in enumerate(songs):
+        clips = split_clips(song)[: max(1, song.size // CLIP_SAMPLES)]
+        rows.append(clips)
+        owner += [k] * len(clips)
+    clipset = ClipSet.from_audio(np.concatenate(rows), song_of_clip=owner)
+    rng = np.random.default_rng(seed)
+    held = set(rng.permutation(len(songs))[: max(1, len(songs) // 10)].tolist())
+    owner_arr = np.asarray(owner)
+    valid = np.flatnonzero(np.isin(owner_arr, list(held)))
+    train = np.flatnonzero(~np.isin(owner_arr, list(held)))
+    return clipset, Split(train=train, valid=valid, test=train[:0], train_songs=(),
+                          valid_songs=())
 
-    def __init__(self, songs: list[np.ndarray], crop: int, seed: int):
-        self.songs = [s for s in songs if s.size >= crop]
-        sizes = np.array([s.size - crop + 1 for s in self.songs], dtype=np.float64)
-        self.p = sizes / sizes.sum()
-        self.crop = crop
-        self.rng = np.random.default_rng(seed)
 
-    def batch(self, n: int) -> torch.Tensor:
-        out = np.empty((n, 1, self.crop), dtype=np.float32)
-        for i, k in enumerate(self.rng.choice(len(self.songs), n, p=self.p)):
-            start = self.rng.integers(0, self.songs[k].size - self.crop + 1)
-            out[i, 0] = self.songs[k][start:start + self.crop]
-        return torch.from_numpy(out)
-
-
-def train_for_budget(model: torch.nn.Module, loss_name: str, sampler: CropSampler, *,
-                     budget_s: float, batch: int, lr: float) -> tuple[int, float]:
-    """Adam with a learning rate decaying linearly to 10 % over the budget; (steps, seconds)."""
-    loss_fn = make_loss(loss_name)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    model.train()
+def train_for_budget(arch: str, loss_name: str, songs: list[np.ndarray],
+                     args: argparse.Namespace) -> tuple[torch.nn.Module, int, float]:
+    """``celae train``'s trainer on random crops for ``--budget-seconds`` of wall time, Adam
+    with a learning rate decaying linearly to 10 % over the budget; (model, steps, seconds)."""
+    clipset, split = training_clips(songs, args.seed)
+    config = TrainConfig(arch=arch, loss=loss_name, epochs=100_000, batch_size=args.batch,
+                         lr=args.lr, seed=args.seed, device="cpu", patience=None,
+                         crop=args.crop, max_minutes=args.budget_seconds / 60.0,
+                         lr_schedule="linear", grad_clip=1.0, threads=args.threads,
+                         num_workers=1)
     start = time.perf_counter()
-    steps = 0
-    while (elapsed := time.perf_counter() - start) < budget_s:
-        for group in opt.param_groups:
-            group["lr"] = lr * (1.0 - 0.9 * elapsed / budget_s)
-        x = sampler.batch(batch)
-        loss = loss_fn(model(x), x)
-        if not torch.isfinite(loss):
-            raise TrainingError(f"non-finite loss after {steps} steps")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        steps += 1
-    model.eval()
-    return steps, time.perf_counter() - start
+    result = train(config, clipset, split=split)
+    steps = sum(int(h["steps"]) for h in result.history)
+    return result.model, steps, time.perf_counter() - start
 
 
 def decode_ms(model: torch.nn.Module) -> float:
@@ -236,18 +229,15 @@ def paired(a: np.ndarray, b: np.ndarray, *, higher_is_better: bool, seed: int = 
 
 def run_model(arch: str, loss: str, ratio: int, sources: list[Source],
               args: argparse.Namespace, label: str) -> Row:
-    # A fresh sampler per model: every model sees the same crops, whatever the order or job.
-    sampler = CropSampler([s for src in sources for s in src.train], args.crop, args.seed)
-    torch.manual_seed(args.seed)
-    model = build_model(arch)
-    row = Row(ratio, f"{label} `{arch}`", params=model.num_parameters())
+    # The same seed for every model: each sees the same crops, whatever the order or job.
+    songs = [s for src in sources for s in src.train]
     log(f"1/{ratio} {arch}: training {args.budget_seconds:.0f} s on `{loss}`")
-    row.steps, row.train_s = train_for_budget(model, loss, sampler,
-                                              budget_s=args.budget_seconds, batch=args.batch,
-                                              lr=args.lr)
+    model, steps, seconds = train_for_budget(arch, loss, songs, args)
+    row = Row(ratio, f"{label} `{arch}`", params=model.num_parameters(), steps=steps,
+              train_s=seconds)
     score(row, sources, lambda clips: reconstruct(model, clips, batch_size=4))
     row.decode_ms = decode_ms(model)
-    pca = latent_pca_figures(model, sampler.songs, row) if label == "CELCodec" else None
+    pca = latent_pca_figures(model, songs, row) if label == "CELCodec" else None
     log(f"  {row.steps} steps; " + ", ".join(
         f"{s}: {row.si_sdr[s]:.2f} dB / {row.log_mel[s]:.3f}" for s in row.si_sdr))
     if args.save_models:

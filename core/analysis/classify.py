@@ -18,12 +18,13 @@ import numpy as np
 from core.analysis.data import AnalysisData, load_analysis_data
 from core.audio.features import mfcc_stats
 from core.errors import DatasetError
+from core.genre.calibration import Calibration, calibrate
 from core.genre.files import (
     autoencoder_reference,
     load_classifier,
     save_classifier,
 )
-from core.genre.fit import FitConfig, FitResult
+from core.genre.fit import FitConfig, FitResult, predict_logits
 from core.genre.probe import (
     ClassificationMetrics,
     LabeledClips,
@@ -137,20 +138,50 @@ class ClassifyTrainResult:
     baselines: list[ClassificationMetrics]
     fit: FitResult
     seconds: float
+    calibration: Calibration | None = None
+    trained_on: str | None = None
 
     def as_dict(self) -> dict:
         """JSON-ready dict."""
         return {"classifier": self.classifier, "autoencoder": self.autoencoder,
                 "head": self.head, "genres": self.genres, "split": self.split,
                 "probe": self.probe.as_dict(), "baselines": [b.as_dict() for b in self.baselines],
-                "fit": self.fit.as_dict(), "seconds": round(self.seconds, 3)}
+                "fit": self.fit.as_dict(), "seconds": round(self.seconds, 3),
+                "trained_on": self.trained_on,
+                "calibration": self.calibration.as_dict() if self.calibration else None}
 
     def text(self) -> str:
         """Human summary."""
         lines = [f"saved the classifier to {self.classifier} (split {self.split['method']}, "
                  f"best epoch {self.fit.best_epoch}, {self.fit.stopped})",
                  metrics_line(self.probe)] + [metrics_line(b) for b in self.baselines]
+        if self.calibration is not None:
+            c = self.calibration
+            lines.append(f"  calibrated on {c.n_clips} validation clips: temperature "
+                         f"{c.temperature:.3g}, expected calibration error {c.ece_before:.3f} "
+                         f"-> {c.ece_after:.3f}")
         return "\n".join(lines)
+
+
+def dataset_label(data: str | os.PathLike) -> str:
+    """A short name of a dataset folder for the genre bars: its name, with its parent's when
+    the name is only a split (``real-music/train``)."""
+    path = Path(data).resolve()
+    splits = ("train", "training", "valid", "validation", "test")
+    if path.name.lower() in splits and path.parent.name:
+        return f"{path.parent.name}/{path.name}"
+    return path.name
+
+
+def calibrate_on(clf, valid) -> Calibration:
+    """Fit ``clf``'s temperature on the validation clips and set it on ``clf``."""
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(valid.clips))[:, None]
+    logits = predict_logits(clf, x, next(clf.head.parameters()).device, 16).numpy()
+    result = calibrate(logits, np.asarray(valid.labels))
+    clf.temperature = result.temperature
+    return result
 
 
 def default_classifier_dir(autoencoder_path: str | os.PathLike) -> Path:
@@ -168,7 +199,7 @@ def run_classify_train(data: str | os.PathLike, model: str | os.PathLike | None 
                        out: str | os.PathLike | None = None, *, epochs: int = 30,
                        head: str = DEFAULT_HEAD, batch_size: int = 32, lr: float = 1e-3,
                        seed: int = 0, device: str = "auto", max_clips: int | None = None,
-                       baselines: tuple[str, ...] = BASELINES,
+                       baselines: tuple[str, ...] = BASELINES, trained_on: str | None = None,
                        on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
                        on_epoch=None) -> ClassifyTrainResult:
     """Train a genre classifier on an autoencoder's frozen encoder, with baselines.
@@ -187,6 +218,8 @@ def run_classify_train(data: str | os.PathLike, model: str | os.PathLike | None 
         Training settings; ``head`` is ``"stats"``, ``"conv"`` or ``"report"``.
     baselines : tuple of str
         Any of ``"mel"``, ``"mfcc"``; trained and evaluated on the same split.
+    trained_on : str, optional
+        The label shown with the genre bars (default :func:`dataset_label` of ``data``).
     on_progress, should_stop, on_epoch
         ``core.progress`` callbacks; ``on_epoch`` gets each probe epoch's history row.
     """
@@ -202,13 +235,17 @@ def run_classify_train(data: str | os.PathLike, model: str | os.PathLike | None 
         checkpoint_dir=out / CHECKPOINT_DIR, on_progress=sub_progress(on_progress, 0.1, 1.0),
         should_stop=should_stop, on_epoch=on_epoch)
     metrics = {"probe": probe.as_dict(), "baselines": [b.as_dict() for b in base]}
+    calibration = calibrate_on(clf, ad.side("valid"))
+    trained_on = trained_on or dataset_label(data)
     save_classifier(clf, out, metrics=metrics, extra={
         "dataset": str(Path(data).resolve()), "seed": seed, "split": ad.split_info(),
-        "fit": fit.as_dict(), "max_clips": max_clips})
+        "fit": fit.as_dict(), "max_clips": max_clips},
+        trained_on=trained_on, calibration=calibration.as_dict())
     shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
     on_progress(1.0, "classifier saved")
     return ClassifyTrainResult(str(out), str(loaded.path), head, ad.genres, ad.split_info(),
-                               probe, base, fit, time.perf_counter() - started)
+                               probe, base, fit, time.perf_counter() - started, calibration,
+                               trained_on)
 
 
 @dataclass

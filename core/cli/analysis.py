@@ -33,7 +33,8 @@ def classify_train(args) -> ClassifyTrainResult:
     try:
         return run_classify_train(args.data, args.model, args.out, epochs=args.epochs,
                                   head=args.head or DEFAULT_HEAD, seed=args.seed,
-                                  device=args.device, max_clips=args.max_clips, on_progress=bar)
+                                  device=args.device, max_clips=args.max_clips,
+                                  trained_on=args.trained_on, on_progress=bar)
     finally:
         bar.close()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,6 +174,10 @@ def cmd_edit(args) -> Result:
                   {"output": str(args.out), "edit": params.__dict__, **q})
 
 
+TIMED_EPOCHS = 100_000
+"""Epoch cap of a ``--minutes`` run without ``--epochs``: the budget ends it long before."""
+
+
 def cmd_train(args) -> Result:
     from core.training.trainer import TrainConfig, train
 
@@ -187,19 +192,28 @@ def cmd_train(args) -> Result:
         make_config(args.arch, **overrides)
     except ValueError as exc:
         raise CelaeError(str(exc)) from None
+    timed = args.minutes is not None
     extra = {"patience": args.patience} if args.patience is not None else {}
-    config = TrainConfig(arch=args.arch, model=overrides, epochs=args.epochs,
+    if timed and args.patience is None:
+        extra["patience"] = None  # the budget ends the run; a noisy plateau should not
+    epochs = args.epochs if args.epochs is not None else (TIMED_EPOCHS if timed else 10)
+    config = TrainConfig(arch=args.arch, model=overrides, epochs=epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device, max_clips=args.max_clips, out_dir=args.out,
-                         loss=args.loss, crop=args.crop, **extra)
+                         loss=args.loss, crop=args.crop, max_minutes=args.minutes,
+                         valid_clips=args.valid_clips or None, grad_clip=args.grad_clip,
+                         valid_fraction=args.valid_fraction,
+                         lr_schedule=args.lr_schedule, threads=args.threads, **extra)
     bar = _bar(args, "training ")
 
     def on_epoch(rec) -> None:
         if not args.quiet:
-            d = rec.as_dict() if hasattr(rec, "as_dict") else dict(rec)
             bar.close()
-            print(f"epoch {d['epoch']}: train {d['train_loss']:.5f}  valid {d['valid_loss']:.5f}",
-                  file=__import__("sys").stderr)
+            print(f"epoch {rec.epoch}: train {rec.train_loss:.5f}  valid {rec.valid_loss:.5f}  "
+                  f"{rec.steps} steps, {rec.steps_per_s:.2f} steps/s  "
+                  f"data wait {100 * rec.data_wait_fraction:.1f} %  "
+                  f"validation {100 * rec.valid_fraction:.1f} % of {rec.seconds:.0f} s",
+                  file=sys.stderr, flush=True)
 
     result = train(config, args.data, on_progress=bar, on_epoch=on_epoch, resume=args.resume)
     bar.close()

@@ -54,7 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="architecture name (see `celae models --archs`)")
     p.add_argument("--ratio", type=float, default=None, help="latent ratio (input / latent)")
     p.add_argument("--activation", default=None)
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="epochs to train (default 10; with --minutes, as many as fit)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="wall-time budget: stop after this many minutes with the best model "
+                        "saved (the learning rate then decays linearly over the budget)")
+    p.add_argument("--valid-fraction", type=float, default=0.2,
+                   help="share of the songs held out for validation (default 0.2)")
+    p.add_argument("--valid-clips", type=int, default=16,
+                   help="validate on this many validation clips, a fixed seeded subset "
+                        "(default 16; 0 = the whole validation split)")
+    p.add_argument("--grad-clip", type=float, default=None,
+                   help="clip the gradient norm to this value (scripts/bench_rd.py uses 1)")
+    p.add_argument("--lr-schedule", default="auto", choices=["auto", "plateau", "linear"],
+                   help="plateau: lower on a validation plateau; linear: decay to 10 %% over "
+                        "the run; auto (default): linear with --minutes, else plateau")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: torch's own; 1 per run when two train "
+                        "at once on two cores)")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
@@ -126,6 +143,8 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--device", default="auto")
     c.add_argument("--max-clips", type=int, default=None)
+    c.add_argument("--trained-on", default=None, metavar="LABEL",
+                   help="what the genre bars say it learnt from (default: the folder's name)")
     c = csub.add_parser("eval", parents=[common], help="evaluate a classifier on a dataset")
     c.add_argument("clf", metavar="CLF")
     c.add_argument("data", metavar="DATA")

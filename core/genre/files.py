@@ -50,6 +50,24 @@ class LoadedClassifier:
         """Genre names in probability order."""
         return self.classifier.genres
 
+    @property
+    def trained_on(self) -> str | None:
+        """A short label of the data it learnt from (e.g. "synthesised demo genres" or the
+        dataset folder's name); None for a classifier saved before the label existed."""
+        label = self.meta.get("trained_on")
+        return str(label) if label else None
+
+    @property
+    def temperature(self) -> float:
+        """The temperature its probabilities are computed at (1 when never calibrated)."""
+        return self.classifier.temperature
+
+    @property
+    def calibration(self) -> dict | None:
+        """``{"temperature", "ece_before", "ece_after", "n_clips"}`` or None."""
+        cal = self.meta.get("calibration")
+        return dict(cal) if isinstance(cal, dict) else None
+
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -76,7 +94,8 @@ def is_classifier_folder(path: str | os.PathLike) -> bool:
 
 
 def save_classifier(classifier: MusicGenreClassifier, folder: str | os.PathLike, *,
-                    metrics: dict | None = None, extra: dict | None = None) -> Path:
+                    metrics: dict | None = None, extra: dict | None = None,
+                    trained_on: str | None = None, calibration: dict | None = None) -> Path:
     """Write the head's weights and ``config.json`` to ``folder`` atomically.
 
     Parameters
@@ -87,6 +106,10 @@ def save_classifier(classifier: MusicGenreClassifier, folder: str | os.PathLike,
         Created if needed, e.g. ``<autoencoder folder>/classifier``.
     metrics, extra : dict, optional
         JSON-serialisable results stored in ``config.json``.
+    trained_on : str, optional
+        A short label of the training data, shown with the genre bars.
+    calibration : dict, optional
+        ``Calibration.as_dict()``; its temperature is applied when the classifier is loaded.
 
     Returns
     -------
@@ -116,6 +139,10 @@ def save_classifier(classifier: MusicGenreClassifier, folder: str | os.PathLike,
             "autoencoder": ref, "sample_rate": int(ae.sample_rate),
             "clip_samples": int(ae.clip_samples), "metrics": metrics or {},
             "extra": extra or {}, "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if trained_on:
+        meta["trained_on"] = str(trained_on)
+    if calibration:
+        meta["calibration"] = dict(calibration)
     json.dumps(meta)  # fail on unserialisable metrics before anything is written
     weights = folder / WEIGHTS_NAME
     with atomic_path(weights) as tmp:
@@ -142,6 +169,15 @@ def _find_autoencoder(folder: Path, ref: dict, cfg_path: Path) -> Path:
     raise ModelLoadError(cfg_path, f"its autoencoder {ref.get('name')!r} was not found "
                                    f"(looked in {', '.join(map(str, candidates)) or 'nowhere'} "
                                    "and among the bundled and user models)")
+
+
+def _temperature(calibration, cfg_path: Path) -> float:
+    if calibration is None:
+        return 1.0
+    t = calibration.get("temperature") if isinstance(calibration, dict) else None
+    if not isinstance(t, int | float) or not 0 < t < float("inf"):
+        raise ModelLoadError(cfg_path, f"calibration temperature {t!r} is not a positive number")
+    return float(t)
 
 
 def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu", *,
@@ -205,5 +241,6 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu",
         raise ModelLoadError(weights, f"cannot load head weights ({err})") from None
     clf = MusicGenreClassifier(autoencoder.model, head, head_cfg, genres, ref)
     clf.metrics = meta.get("metrics", {})
+    clf.temperature = _temperature(meta.get("calibration"), cfg_path)
     clf.to(device).eval()
     return LoadedClassifier(classifier=clf, meta=meta, path=folder, autoencoder=autoencoder)

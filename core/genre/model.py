@@ -180,6 +180,9 @@ class MusicGenreClassifier(nn.Module):
         self.genres = list(genres)
         self.autoencoder_ref = dict(autoencoder_ref or {})
         self.metrics: dict = {}
+        # Logits are divided by this before the softmax (temperature scaling, fitted on the
+        # validation side by core.genre.calibration); 1 leaves them as trained.
+        self.temperature = 1.0
 
     def train(self, mode: bool = True) -> MusicGenreClassifier:
         super().train(mode)

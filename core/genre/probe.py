@@ -310,11 +310,11 @@ def predict_proba(classifier: nn.Module, clips: np.ndarray, *, batch_size: int =
     Returns
     -------
     ndarray[N, n_genres]
-        Probabilities; each row sums to 1.
+        Probabilities, after the classifier's temperature; each row sums to 1.
     """
     x = torch.from_numpy(np.ascontiguousarray(np.atleast_2d(clips)))[:, None]
     logits = predict_logits(classifier, x, _device_of(classifier), batch_size)
-    return torch.softmax(logits, 1).numpy()
+    return torch.softmax(logits / getattr(classifier, "temperature", 1.0), 1).numpy()
 
 
 def predict_proba_from_latent(classifier: MusicGenreClassifier, z: np.ndarray | Tensor
@@ -335,7 +335,7 @@ def predict_proba_from_latent(classifier: MusicGenreClassifier, z: np.ndarray | 
     if z_t.dim() == 2:
         z_t = z_t[None]
     logits = predict_logits(classifier.head, z_t, _device_of(classifier), _BATCH)
-    return torch.softmax(logits, 1).numpy()
+    return torch.softmax(logits / classifier.temperature, 1).numpy()
 
 
 def evaluate(net: nn.Module, data: LabeledClips, genres: list[str], *, name: str,

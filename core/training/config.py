@@ -15,6 +15,8 @@ from torch import nn
 from core.errors import TrainingError
 from core.models.losses import losses
 
+LR_SCHEDULES = ("auto", "plateau", "linear")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -50,6 +52,22 @@ class TrainConfig:
     crop : int or None
         Train on random windows of this many samples; ``None`` trains on whole clips.
         Validation always uses whole clips.
+    valid_clips : int or None
+        Validate on this many validation clips, a fixed subset drawn once with ``seed`` (so
+        every epoch's figure is comparable and validation stays a small share of the run);
+        ``None`` validates on the whole validation split.
+    max_minutes : float or None
+        Wall-time budget: the run stops after this many minutes of training (the epoch under
+        way is cut short, validated and checkpointed) and saves the best model. ``None`` runs
+        ``epochs`` epochs.
+    lr_schedule : str
+        ``"plateau"`` lowers the learning rate on a validation plateau (``lr_patience``,
+        ``lr_factor``); ``"linear"`` decays it linearly to 10 % over the run (over the time
+        budget with ``max_minutes``, else over ``epochs``), the recipe of
+        ``scripts/bench_rd.py``; ``"auto"`` is ``"linear"`` with ``max_minutes``, else
+        ``"plateau"``.
+    grad_clip : float or None
+        Clip the gradient's global norm to this value before each step; ``None`` never clips.
     max_clips : int or None
         Use at most this many clips (whole songs, chosen by ``seed``) for quick runs.
     out_dir : str or None
@@ -78,6 +96,10 @@ class TrainConfig:
     out_dir: str | None = None
     num_workers: int = 2
     threads: int | None = None
+    valid_clips: int | None = 16
+    max_minutes: float | None = None
+    lr_schedule: str = "auto"
+    grad_clip: float | None = None
 
     def __post_init__(self) -> None:
         check_setting(isinstance(self.epochs, int) and self.epochs >= 1, "epochs must be >= 1")
@@ -97,6 +119,24 @@ class TrainConfig:
         check_setting(self.num_workers >= 0, "num_workers must be >= 0")
         check_setting(self.threads is None or self.threads >= 1, "threads must be >= 1 or None")
         check_setting(isinstance(self.model, dict), "model must be a dict of config overrides")
+        check_setting(self.valid_clips is None or self.valid_clips >= 1,
+                      "valid_clips must be >= 1 or None")
+        check_setting(self.max_minutes is None or (math.isfinite(self.max_minutes)
+                                                   and self.max_minutes > 0),
+                      "max_minutes must be a positive number or None")
+        check_setting(self.lr_schedule in LR_SCHEDULES,
+                      f"unknown lr_schedule {self.lr_schedule!r} (known: "
+                      f"{', '.join(LR_SCHEDULES)})")
+        check_setting(self.grad_clip is None or (math.isfinite(self.grad_clip)
+                                                 and self.grad_clip > 0),
+                      "grad_clip must be a positive number or None")
+
+    @property
+    def schedule(self) -> str:
+        """The learning-rate schedule in effect, ``"plateau"`` or ``"linear"``."""
+        if self.lr_schedule != "auto":
+            return self.lr_schedule
+        return "linear" if self.max_minutes is not None else "plateau"
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the settings (tuples in ``model`` become lists)."""
@@ -117,7 +157,9 @@ class EpochRecord:
 
     ``seconds`` covers training and validation; ``data_wait_fraction`` is the share of the
     training time spent waiting for batches; ``clips_per_s`` counts training clips over all
-    ranks; ``valid_si_sdr`` is the mean SI-SDR in dB of the first few validation clips.
+    ranks; ``valid_si_sdr`` is the mean SI-SDR in dB of the first few validation clips;
+    ``valid_fraction`` is the share of the epoch's time spent validating; ``steps`` counts the
+    epoch's optimiser steps (fewer than a full epoch's when the time budget ran out).
     """
 
     epoch: int
@@ -128,6 +170,13 @@ class EpochRecord:
     data_wait_fraction: float
     clips_per_s: float
     valid_si_sdr: float
+    valid_fraction: float = 0.0
+    steps: int = 0
+
+    @property
+    def steps_per_s(self) -> float:
+        """Optimiser steps per second of the epoch's whole time (validation included)."""
+        return self.steps / self.seconds if self.seconds > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """The figures as a plain dict."""

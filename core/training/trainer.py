@@ -1,8 +1,9 @@
 """The trainer: fit an autoencoder to a clip set, with checkpoints, resume, cancel and DDP.
 
 ``train(config, data)`` runs Adam on the reconstruction loss (MSE, the report's), validates every
-epoch, lowers the learning rate on a validation plateau, stops early after ``patience`` epochs
-without improvement and writes the best-validation weights as a model folder.
+epoch on a fixed subset of the validation clips, lowers the learning rate on a validation plateau
+(or linearly over the run), stops early after ``patience`` epochs without improvement or when the
+``max_minutes`` budget is spent, and writes the best-validation weights as a model folder.
 
 Files, under ``config.out_dir``::
 
@@ -57,7 +58,8 @@ SI_SDR_CLIPS = 4
 # could not continue the same run (and the optimizer and scheduler state would silently keep
 # the old lr, weight_decay, lr_patience and lr_factor).
 _RUN_IDENTITY = ("arch", "model", "batch_size", "seed", "valid_fraction", "loss", "crop",
-                 "max_clips", "lr", "weight_decay", "lr_patience", "lr_factor")
+                 "max_clips", "lr", "weight_decay", "lr_patience", "lr_factor", "valid_clips",
+                 "max_minutes", "lr_schedule", "grad_clip")
 
 
 def train(config: TrainConfig, data: Any, *, split: Any = None,
@@ -149,6 +151,12 @@ class _Run:
         if isinstance(self.loss_fn, nn.Module):
             self.loss_fn.to(ctx.device)
         self.rng = np.random.Generator(np.random.PCG64(config.seed))
+        self.valid = _valid_subset(data.valid, config.valid_clips, config.seed)
+        self.budget_s = config.max_minutes * 60.0 if config.max_minutes is not None else None
+        # Training time of the run so far, resumed runs included: the budget and the linear
+        # schedule count it, so a resumed run ends where an uninterrupted one would.
+        self.elapsed = 0.0
+        self.out_of_time = False
         self.epoch = 0
         self.history: list[dict[str, Any]] = []
         self.best_valid = math.inf
@@ -173,21 +181,24 @@ class _Run:
                 self.report(min(self.epoch / cfg.epochs, 0.999),
                             f"resumed after epoch {self.epoch}")
         self._start_epoch, self._t0 = self.epoch, time.monotonic()
-        while self.epoch < cfg.epochs and not self.stopped_early:
+        self._elapsed0 = self.elapsed
+        while self.epoch < cfg.epochs and not self.stopped_early and not self.out_of_time:
             self._train_one_epoch()
         return self._finish()
 
     def _train_one_epoch(self) -> None:
         cfg, ctx = self.config, self.ctx
         e = self.epoch + 1
-        t_start = time.perf_counter()
+        t_start = self._epoch_t0 = time.perf_counter()
         lr = float(self.optimizer.param_groups[0]["lr"])
         stream = self._epoch_stream()
         self.net.train()
         total = count = 0.0
+        steps = 0
         train_start = time.perf_counter()
         with contextlib.closing(stream):
             for b, x in enumerate(_stoppable(stream, self.should_stop, ctx.world), start=1):
+                self._set_lr(e, b, len(stream))
                 y = self.net(x)
                 loss = self.loss_fn(y, x)
                 value = float(loss.detach())
@@ -200,20 +211,28 @@ class _Run:
                     raise Cancelled(f"training cancelled at epoch {e} batch {b}")
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if cfg.grad_clip is not None:
+                    nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
                 self.optimizer.step()
+                steps += 1
                 total += value * x.shape[0]
                 count += x.shape[0]
                 self._progress(e, b, len(stream), value)
+                if self._time_is_up(t_start):
+                    break
         train_seconds = time.perf_counter() - train_start
         total, count, wait = self.ctx.all_sum([total, count, stream.wait_seconds])
         train_loss = total / max(count, 1.0)
+        valid_start = time.perf_counter()
         valid_loss, si_sdr = self._validate()
+        valid_seconds = time.perf_counter() - valid_start
         if not math.isfinite(valid_loss) or not _all_finite(self.model):
             # A saturating output (tanh) can keep the loss finite while weights or BatchNorm
             # statistics have blown up; such a state must not become the new checkpoint.
             raise TrainingError(f"weights became non-finite at epoch {e} (try a lower learning "
                                 "rate); the last good checkpoint is kept")
-        self.scheduler.step(valid_loss)
+        if cfg.schedule == "plateau":
+            self.scheduler.step(valid_loss)
         if valid_loss < self.best_valid:
             self.best_valid, self.best_epoch, self.bad_epochs = valid_loss, e, 0
             self.best_state = _clone_state(self.model)
@@ -221,11 +240,15 @@ class _Run:
             self.bad_epochs += 1
         if cfg.patience is not None and self.bad_epochs >= cfg.patience:
             self.stopped_early = True
+        seconds = time.perf_counter() - t_start
+        self.elapsed += seconds
+        if self.budget_s is not None and self.elapsed >= self.budget_s:
+            self.out_of_time = True
         record = EpochRecord(
-            epoch=e, train_loss=train_loss, valid_loss=valid_loss, lr=lr,
-            seconds=time.perf_counter() - t_start,
+            epoch=e, train_loss=train_loss, valid_loss=valid_loss, lr=lr, seconds=seconds,
             data_wait_fraction=wait / ctx.world / max(train_seconds, 1e-9),
-            clips_per_s=count / max(train_seconds, 1e-9), valid_si_sdr=si_sdr)
+            clips_per_s=count / max(train_seconds, 1e-9), valid_si_sdr=si_sdr,
+            valid_fraction=valid_seconds / max(seconds, 1e-9), steps=steps)
         self.history.append(record.as_dict())
         self.epoch = e
         if self.ckpt_dir is not None and ctx.is_main:
@@ -233,6 +256,24 @@ class _Run:
         ctx.barrier()
         if self.on_epoch is not None:
             self.on_epoch(record)
+
+    def _time_is_up(self, epoch_start: float) -> bool:
+        if self.budget_s is None:
+            return False
+        spent = self.elapsed + time.perf_counter() - epoch_start
+        # Every rank must cut the epoch at the same batch (DDP's backward is collective).
+        return bool(self.ctx.any([spent >= self.budget_s])[0])
+
+    def _set_lr(self, epoch: int, batch: int, n_batches: int) -> None:
+        cfg = self.config
+        if cfg.schedule != "linear":
+            return
+        if self.budget_s is not None:
+            progress = (self.elapsed + time.perf_counter() - self._epoch_t0) / self.budget_s
+        else:
+            progress = ((epoch - 1) * n_batches + batch - 1) / (cfg.epochs * n_batches)
+        for group in self.optimizer.param_groups:
+            group["lr"] = cfg.lr * (1.0 - 0.9 * min(max(progress, 0.0), 1.0))
 
     @property
     def _stop_flag(self) -> bool:
@@ -269,7 +310,7 @@ class _Run:
         # The bare module, not the DDP wrapper: ranks run different numbers of validation
         # batches, and DDP's forward would wait on a collective.
         self.model.eval()
-        valid = self.data.valid[ctx.rank::ctx.world]
+        valid = self.valid[ctx.rank::ctx.world]
         batches = [valid[i:i + cfg.batch_size] for i in range(0, len(valid), cfg.batch_size)]
         total = 0.0
         stream = BatchStream(self.data.clips, batches, device=ctx.device, prefetch=0)
@@ -277,7 +318,7 @@ class _Run:
             for x in _stoppable(stream, self.should_stop, ctx.world):
                 total += float(self.loss_fn(self.model(x), x)) * x.shape[0]
         total, count = ctx.all_sum([total, float(len(valid))])
-        first = self.data.valid[:SI_SDR_CLIPS]
+        first = self.valid[:SI_SDR_CLIPS]
         ref = self.data.clips.float_batch(first)
         est = self.model(torch.from_numpy(ref).unsqueeze(1).to(ctx.device))
         est = est.squeeze(1).float().cpu().numpy()
@@ -286,6 +327,12 @@ class _Run:
 
     def _progress(self, epoch: int, batch: int, n_batches: int, loss: float) -> None:
         cfg = self.config
+        if self.budget_s is not None:
+            spent = self.elapsed + time.perf_counter() - self._epoch_t0
+            self.report(min(spent / self.budget_s, 0.999),
+                        f"epoch {epoch} batch {batch}/{n_batches} loss {loss:.5f} "
+                        f"time left {_clock(self.budget_s - spent)}")
+            return
         done = (epoch - 1 - self._start_epoch) * n_batches + batch
         todo = (cfg.epochs - self._start_epoch) * n_batches
         elapsed = time.monotonic() - self._t0
@@ -306,12 +353,15 @@ class _Run:
                 "scheduler": self.scheduler.state_dict(), "rng": rng,
                 "history": self.history, "best_valid": self.best_valid,
                 "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
-                "stopped_early": self.stopped_early}
+                "stopped_early": self.stopped_early, "elapsed": self.elapsed,
+                "out_of_time": self.out_of_time}
 
     def _restore(self, state: dict[str, Any]) -> None:
         old = state.get("config", {})
         new = self.config.as_dict()
-        changed = [k for k in _RUN_IDENTITY if old.get(k) != new.get(k)]
+        # A checkpoint older than a setting was started with that setting's default.
+        defaults = TrainConfig().as_dict()
+        changed = [k for k in _RUN_IDENTITY if old.get(k, defaults[k]) != new.get(k)]
         if changed:
             raise TrainingError(f"{CHECKPOINT_DIRNAME}: cannot resume, the run was started with "
                                 f"other settings ({', '.join(changed)})")
@@ -336,6 +386,8 @@ class _Run:
         self.best_epoch = int(state["best_epoch"])
         self.bad_epochs = int(state["bad_epochs"])
         self.stopped_early = bool(state["stopped_early"])
+        self.elapsed = float(state.get("elapsed", 0.0))
+        self.out_of_time = bool(state.get("out_of_time", False))
 
     def _save_latent_pca(self) -> None:
         """Fit the latent PCA on (up to 256) training clips and store it beside the model.
@@ -367,7 +419,9 @@ class _Run:
             summary = {"training": self.config.as_dict(), "loss": self.loss_name,
                        "history": self.history,
                        "best_epoch": self.best_epoch, "epochs_run": self.epoch,
-                       "stopped_early": self.stopped_early}
+                       "stopped_early": self.stopped_early, "out_of_time": self.out_of_time,
+                       "train_minutes": round(self.elapsed / 60.0, 2),
+                       "steps": sum(int(h.get("steps", 0)) for h in self.history)}
             best = self.history[self.best_epoch - 1] if self.best_epoch else {}
             metrics = {"valid_loss": self.best_valid, "valid_si_sdr": best.get("valid_si_sdr"),
                        "train_loss": best.get("train_loss")}
@@ -389,6 +443,18 @@ def _stoppable(stream: BatchStream, should_stop: StopFn, world: int) -> Iterator
         if world == 1 and should_stop():
             raise Cancelled("training cancelled")
         yield x
+
+
+def _valid_subset(valid: np.ndarray, n: int | None, seed: int) -> np.ndarray:
+    """A fixed, seeded choice of ``n`` validation clips, in their original order.
+
+    A generator of its own, so the choice never shifts the training shuffles.
+    """
+    valid = np.asarray(valid)
+    if n is None or len(valid) <= n:
+        return valid
+    rng = np.random.Generator(np.random.PCG64([seed, 0x7A11D]))
+    return np.sort(rng.choice(valid, size=n, replace=False))
 
 
 def _all_finite(model: nn.Module) -> bool:

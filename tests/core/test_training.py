@@ -232,3 +232,45 @@ def test_auto_loss_is_the_architectures_own(tmp_path):
     train(_config(tmp_path / "cel", epochs=1), _clips())
     meta = json.loads((tmp_path / "cel" / "model" / "config.json").read_text())
     assert meta["summary"]["loss"] == "mse"
+
+
+def test_a_time_budget_ends_the_run_with_the_best_model_saved(tmp_path):
+    # 0.002 minutes is far less than the 1000 epochs asked for: the budget, not the epoch
+    # count, must end the run, and the model folder must still be written.
+    records: list[EpochRecord] = []
+    result = train(_config(tmp_path, epochs=1000, max_minutes=0.002, patience=None),
+                   _clips(), on_epoch=records.append)
+    assert 1 <= result.epochs_run < 1000
+    assert (tmp_path / "model" / "model.safetensors").exists()
+    summary = json.loads((tmp_path / "model" / "config.json").read_text())
+    assert summary["summary"]["training"]["max_minutes"] == 0.002
+    assert summary["summary"]["out_of_time"]
+    assert sum(r.steps for r in records) >= 1
+    assert all(0 <= r.valid_fraction < 1 for r in records)
+
+
+def test_the_linear_schedule_decays_the_learning_rate_to_a_tenth(tmp_path):
+    result = train(_config(tmp_path, epochs=5, lr_schedule="linear", patience=None), _clips())
+    lrs = [h["lr"] for h in result.history]
+    assert lrs[0] == pytest.approx(3e-3)
+    assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False))
+    assert lrs[-1] > 0.1 * 3e-3
+
+
+def test_validation_uses_a_fixed_subset_of_the_validation_clips(tmp_path):
+    clips = _clips(n_songs=20, per_song=3)
+    small = train(_config(tmp_path / "a", epochs=1, valid_clips=2), clips)
+    again = train(_config(tmp_path / "b", epochs=1, valid_clips=2), clips)
+    whole = train(_config(tmp_path / "c", epochs=1, valid_clips=None), clips)
+    # The same seed picks the same two clips; all clips give another figure.
+    assert small.history[0]["valid_loss"] == again.history[0]["valid_loss"]
+    assert small.history[0]["valid_loss"] != whole.history[0]["valid_loss"]
+    # The subset never shifts the training shuffles: the training loss is the same.
+    assert small.history[0]["train_loss"] == whole.history[0]["train_loss"]
+
+
+def test_a_bad_time_budget_is_a_one_line_error():
+    with pytest.raises(TrainingError, match="max_minutes"):
+        TrainConfig(max_minutes=0)
+    with pytest.raises(TrainingError, match="lr_schedule"):
+        TrainConfig(lr_schedule="cosine")
