@@ -200,6 +200,7 @@ def run_classify_train(data: str | os.PathLike, model: str | os.PathLike | None 
                        head: str = DEFAULT_HEAD, batch_size: int = 32, lr: float = 1e-3,
                        seed: int = 0, device: str = "auto", max_clips: int | None = None,
                        baselines: tuple[str, ...] = BASELINES, trained_on: str | None = None,
+                       clips_per_song: int | None = None,
                        on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
                        on_epoch=None) -> ClassifyTrainResult:
     """Train a genre classifier on an autoencoder's frozen encoder, with baselines.
@@ -220,6 +221,8 @@ def run_classify_train(data: str | os.PathLike, model: str | os.PathLike | None 
         Any of ``"mel"``, ``"mfcc"``; trained and evaluated on the same split.
     trained_on : str, optional
         The label shown with the genre bars (default :func:`dataset_label` of ``data``).
+    clips_per_song : int, optional
+        Use at most this many clips of each song, evenly spread.
     on_progress, should_stop, on_epoch
         ``core.progress`` callbacks; ``on_epoch`` gets each probe epoch's history row.
     """
@@ -228,6 +231,7 @@ def run_classify_train(data: str | os.PathLike, model: str | os.PathLike | None 
     loaded = load_autoencoder(model, device)
     out = Path(out) if out is not None else default_classifier_dir(loaded.path)
     ad = load_analysis_data(data, loaded.model.clip_samples, seed=seed, max_clips=max_clips,
+                            clips_per_song=clips_per_song,
                             on_progress=sub_progress(on_progress, 0, 0.1), should_stop=should_stop)
     cfg = FitConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
     clf, fit, probe, base = train_and_evaluate(
@@ -239,7 +243,7 @@ def run_classify_train(data: str | os.PathLike, model: str | os.PathLike | None 
     trained_on = trained_on or dataset_label(data)
     save_classifier(clf, out, metrics=metrics, extra={
         "dataset": str(Path(data).resolve()), "seed": seed, "split": ad.split_info(),
-        "fit": fit.as_dict(), "max_clips": max_clips},
+        "fit": fit.as_dict(), "max_clips": max_clips, "clips_per_song": clips_per_song},
         trained_on=trained_on, calibration=calibration.as_dict())
     shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
     on_progress(1.0, "classifier saved")

@@ -113,14 +113,29 @@ def _limit(clipset, max_clips: int | None, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(keep))
 
 
+def _per_song(clipset, keep: np.ndarray, n: int | None) -> np.ndarray:
+    if n is None:
+        return keep
+    songs = np.asarray(clipset.song_of_clip)[keep]
+    chosen = []
+    for song in np.unique(songs):
+        mine = keep[songs == song]
+        pick = np.unique(np.linspace(0, len(mine) - 1, min(n, len(mine))).round().astype(int))
+        chosen.append(mine[pick])
+    return np.sort(np.concatenate(chosen)) if chosen else keep
+
+
 def load_analysis_data(data: str | os.PathLike, clip_samples: int, *, seed: int = 0,
                        max_clips: int | None = None, test_fraction: float = TEST_FRACTION,
-                       need_labels: bool = True, on_progress: ProgressFn | None = None,
+                       need_labels: bool = True, clips_per_song: int | None = None,
+                       on_progress: ProgressFn | None = None,
                        should_stop: StopFn | None = None) -> AnalysisData:
     """Scan and decode a dataset folder into clips of ``clip_samples`` and split it by song.
 
     GTZAN file names (``genre.000NN``) get torchaudio's fault-filtered split
     (``core.data.split_by_song`` decides); other folders a seeded, per-genre split.
+    ``clips_per_song`` keeps at most that many clips of each song, evenly spread over it (whole
+    soundtracks run for minutes: every song keeps its say without hours of clips).
 
     Raises
     ------
@@ -137,7 +152,7 @@ def load_analysis_data(data: str | os.PathLike, clip_samples: int, *, seed: int 
                            f"found {len(index.genres)} genre(s)")
     clipset = load_clips(index, clip_samples=clip_samples, on_progress=on_progress,
                          should_stop=should_stop)
-    keep = _limit(clipset, max_clips, seed)
+    keep = _per_song(clipset, _limit(clipset, max_clips, seed), clips_per_song)
     split = split_by_song(_Subset(clipset, keep), VALID_FRACTION, seed,
                           test_fraction=test_fraction)
     ad = AnalysisData(root=str(data), clipset=clipset, keep=keep, split=split,

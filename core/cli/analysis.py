@@ -34,7 +34,8 @@ def classify_train(args) -> ClassifyTrainResult:
         return run_classify_train(args.data, args.model, args.out, epochs=args.epochs,
                                   head=args.head or DEFAULT_HEAD, seed=args.seed,
                                   device=args.device, max_clips=args.max_clips,
-                                  trained_on=args.trained_on, on_progress=bar)
+                                  trained_on=args.trained_on,
+                                  clips_per_song=args.clips_per_song, on_progress=bar)
     finally:
         bar.close()
 

@@ -143,6 +143,8 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--device", default="auto")
     c.add_argument("--max-clips", type=int, default=None)
+    c.add_argument("--clips-per-song", type=int, default=None, metavar="N",
+                   help="at most N clips of each song, evenly spread (long soundtracks)")
     c.add_argument("--trained-on", default=None, metavar="LABEL",
                    help="what the genre bars say it learnt from (default: the folder's name)")
     c = csub.add_parser("eval", parents=[common], help="evaluate a classifier on a dataset")

@@ -219,7 +219,8 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu",
         ref = dict(meta["autoencoder"])
     except (KeyError, TypeError, ValueError) as err:
         raise ModelLoadError(cfg_path, f"incomplete classifier description ({err})") from None
-    if head_cfg.kind == "stats" and head_cfg.feature_version != LATENT_STATS_VERSION:
+    stats_head = head_cfg.kind in ("stats", "multiscale")
+    if stats_head and head_cfg.feature_version != LATENT_STATS_VERSION:
         raise ModelLoadError(cfg_path, f"trained on latent statistics version "
                                        f"{head_cfg.feature_version}, but this program computes "
                                        f"version {LATENT_STATS_VERSION}; retrain the classifier")

@@ -15,10 +15,11 @@ from torch import Tensor, nn
 
 from core.audio.features import LATENT_STATS_VERSION, LogMel, latent_stats_dim, latent_stats_torch
 
-HEAD_KINDS = ("stats", "conv", "report")
+HEAD_KINDS = ("stats", "conv", "report", "multiscale")
 """``stats``: pooled latent statistics, standardised, + MLP (default); ``conv``: a small conv
 net on the latent with mean/std/max pooling over time; ``report``: the report's head, the
-flattened latent + MLP."""
+flattened latent + MLP; ``multiscale``: the pooled statistics plus their multi-scale variations
+and the channel correlations (:mod:`core.genre.multiscale`), + MLP."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,22 @@ class StatsHead(FeatureHead):
         return latent_stats_torch(x, self.n_bands, self.frame)
 
 
+class MultiscaleHead(FeatureHead):
+    """Multi-scale pooled latent statistics and channel correlations + MLP."""
+
+    def __init__(self, cfg: HeadConfig):
+        from core.genre.multiscale import multiscale_dim
+
+        super().__init__(multiscale_dim(cfg.latent_channels, cfg.n_bands), cfg.hidden,
+                         cfg.n_genres, cfg.dropout)
+        self.n_bands, self.frame = cfg.n_bands, cfg.frame
+
+    def features(self, x: Tensor) -> Tensor:
+        from core.genre.multiscale import multiscale_stats
+
+        return multiscale_stats(x, self.n_bands, self.frame)
+
+
 class ReportHead(FeatureHead):
     """The report's head: the whole latent flattened + MLP."""
 
@@ -148,7 +165,8 @@ class ConvHead(nn.Module):
 def build_head(cfg: HeadConfig) -> nn.Module:
     """The head named by ``cfg.kind``; input ``Tensor[B, C, L]``, output logits
     ``Tensor[B, n_genres]``."""
-    return {"stats": StatsHead, "conv": ConvHead, "report": ReportHead}[cfg.kind](cfg)
+    return {"stats": StatsHead, "conv": ConvHead, "report": ReportHead,
+            "multiscale": MultiscaleHead}[cfg.kind](cfg)
 
 
 class MusicGenreClassifier(nn.Module):

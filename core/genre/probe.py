@@ -257,6 +257,7 @@ def train_latent_probe(autoencoder: nn.Module, train: LabeledClips, valid: Label
                           should_stop=should_stop)
     cfg = HeadConfig(kind=head, latent_channels=z_tr.shape[1], latent_length=z_tr.shape[2],
                      n_genres=len(genres), **(head_options or {}))
+    torch.manual_seed(config.seed)  # the head's initial weights: the same run, the same probe
     net = build_head(cfg)
     result = _fit_net(net, z_tr, train.labels, z_va, valid.labels, config,
                       _device_of(autoencoder), f"latent probe ({head})", checkpoint_dir,
@@ -270,6 +271,7 @@ def train_mel_baseline(train: LabeledClips, valid: LabeledClips, genres: list[st
                        ) -> tuple[MelCNN, FitResult]:
     """Train the mel-spectrogram CNN baseline on the same clips (log-mels computed once)."""
     _check(train, genres)
+    torch.manual_seed((fit_config or FitConfig()).seed)
     net = MelCNN(len(genres))
     result = _fit_net(net, torch.from_numpy(np.ascontiguousarray(train.clips)), train.labels,
                       torch.from_numpy(np.ascontiguousarray(valid.clips)), valid.labels,
@@ -290,6 +292,7 @@ def train_mfcc_baseline(train: LabeledClips, valid: LabeledClips, genres: list[s
     _check(train, genres)
     f_tr = torch.from_numpy(mfcc_stats(train.clips, device=device))
     f_va = torch.from_numpy(mfcc_stats(valid.clips, device=device))
+    torch.manual_seed((fit_config or FitConfig()).seed)
     net = FeatureHead(f_tr.shape[1], tuple(hidden), len(genres), dropout)
     result = _fit_net(net, f_tr, train.labels, f_va, valid.labels, fit_config or FitConfig(),
                       device, "MFCC baseline", None, on_progress, should_stop, None)

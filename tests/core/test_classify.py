@@ -213,7 +213,7 @@ def test_other_heads_train_save_and_reload(trained, tmp_path):
     root, data, _ = trained
     lc = load_classifier(root / "ae" / "classifier")
     ad = load_analysis_data(data, CLIP)
-    for head in ("report", "conv"):
+    for head in ("report", "conv", "multiscale"):
         clf, res = train_latent_probe(lc.autoencoder.model, ad.side("train"), ad.side("valid"),
                                       ad.genres, head=head, fit_config=FitConfig(epochs=2),
                                       autoencoder_ref=lc.classifier.autoencoder_ref)
@@ -288,3 +288,26 @@ def test_expected_calibration_error_and_the_fitted_temperature():
     cal = calibrate(logits, labels)
     assert cal.temperature > 1 and cal.ece_after < 0.05 < cal.ece_before
     assert expected_calibration_error(np.eye(3)[labels], labels) == 0.0
+
+
+def test_the_same_probe_run_twice_learns_the_same_weights(trained):
+    root, data, _ = trained
+    lc = load_classifier(root / "ae" / "classifier")
+    ad = load_analysis_data(data, CLIP)
+    heads = []
+    for _ in range(2):
+        torch.rand(7)  # whatever ran before must not change the probe's initial weights
+        clf, _ = train_latent_probe(lc.autoencoder.model, ad.side("train"), ad.side("valid"),
+                                    ad.genres, fit_config=FitConfig(epochs=2))
+        heads.append(clf.head.state_dict())
+    for k in heads[0]:
+        assert torch.equal(heads[0][k], heads[1][k]), k
+
+
+def test_clips_per_song_keeps_every_song_with_fewer_clips(trained):
+    _, data, _ = trained
+    full = load_analysis_data(data, CLIP)
+    few = load_analysis_data(data, CLIP, clips_per_song=1)
+    songs = np.asarray(full.clipset.song_of_clip)
+    assert len(few.keep) == len(np.unique(songs)) < len(full.keep)
+    assert set(songs[few.keep]) == set(songs[full.keep])
