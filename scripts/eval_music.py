@@ -118,9 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         model = loaded.model
         c, length = model.latent_shape()
         floats_per_s = c * length / (model.clip_samples / SAMPLE_RATE)
+        # Samples per kept float, all channels counted: a 1/4 codec keeps 8 channels at 1/32.
+        ratio = round(model.clip_samples / (c * length), 2)
         est = reconstruct(model, ref, batch_size=4)
-        rows.append((score(loaded.name, ref, est, model.latent_ratio, floats_per_s),
-                     baseline(ref, model.latent_ratio)))
+        rows.append((score(loaded.name, ref, est, ratio, floats_per_s), baseline(ref, ratio)))
     base4 = baseline(ref, 4)
     cmd = " ".join(argv if argv is not None else sys.argv[1:])
     header = (f"Held-out real music: {len(ref)} clips of 5 s from {tracks} test tracks of "
