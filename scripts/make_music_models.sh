@@ -22,7 +22,7 @@ for m in celcodec4-music celcodec64-music; do
   $PY scripts/bundle_model.py "$OUT/$m" "$m"
   $PY -m core.cli classify train "$DATA" --model "resources/models/$m" \
     --out "resources/models/$m/classifier" --clips-per-song 12 --head multiscale \
-    --trained-on "$LABEL"
+    --no-baselines --trained-on "$LABEL"
   $PY scripts/bundle_model.py --classifier "$m"
 done
 echo celcodec4-music > resources/models/DEFAULT

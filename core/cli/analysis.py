@@ -6,6 +6,7 @@ called by :mod:`core.cli.commands`.
 from __future__ import annotations
 
 from core.analysis import (
+    BASELINES,
     DEFAULT_HEAD,
     ClassifyEvalResult,
     ClassifyTrainResult,
@@ -35,7 +36,9 @@ def classify_train(args) -> ClassifyTrainResult:
                                   head=args.head or DEFAULT_HEAD, seed=args.seed,
                                   device=args.device, max_clips=args.max_clips,
                                   trained_on=args.trained_on,
-                                  clips_per_song=args.clips_per_song, on_progress=bar)
+                                  clips_per_song=args.clips_per_song,
+                                  baselines=() if args.no_baselines else BASELINES,
+                                  on_progress=bar)
     finally:
         bar.close()
 

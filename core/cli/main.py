@@ -143,6 +143,9 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--device", default="auto")
     c.add_argument("--max-clips", type=int, default=None)
+    c.add_argument("--no-baselines", action="store_true",
+                   help="skip the mel-CNN and MFCC baselines (they do not depend on the model: "
+                        "the same data and seed give the same split and the same figures)")
     c.add_argument("--clips-per-song", type=int, default=None, metavar="N",
                    help="at most N clips of each song, evenly spread (long soundtracks)")
     c.add_argument("--trained-on", default=None, metavar="LABEL",

@@ -32,8 +32,23 @@ def test_a_bundled_model_loads_with_its_latent_pca(folder):
     assert loaded.model.num_parameters() > 0
 
 
-@pytest.mark.parametrize("folder", [p for p in MODELS if (p / "classifier").is_dir()],
-                         ids=lambda p: p.name)
+DEMO_GENRES = "synthesised demo genres"
+CLASSIFIERS = [p for p in MODELS if (p / "classifier").is_dir()]
+
+
+@pytest.mark.parametrize("folder", CLASSIFIERS, ids=lambda p: p.name)
+def test_a_bundled_classifier_says_what_it_learnt_from_and_is_calibrated(folder):
+    clf = load_classifier(folder / "classifier")
+    assert clf.autoencoder.path.resolve() == folder.resolve()
+    assert clf.trained_on
+    cal = clf.calibration
+    assert cal is not None and clf.temperature == cal["temperature"] > 0
+    assert cal["ece_after"] <= cal["ece_before"]
+
+
+# The demo songs carry synthesised genres: only a classifier of those genres can name them.
+@pytest.mark.parametrize("folder", [p for p in CLASSIFIERS if load_classifier(
+    p / "classifier").trained_on == DEMO_GENRES], ids=lambda p: p.name)
 def test_a_bundled_classifier_names_the_genre_of_every_demo_song(folder):
     clf = load_classifier(folder / "classifier")
     assert clf.autoencoder.path.resolve() == folder.resolve()
@@ -43,3 +58,24 @@ def test_a_bundled_classifier_names_the_genre_of_every_demo_song(folder):
         proba = predict_proba(clf.classifier, clips).mean(axis=0)
         genre = song.stem.removeprefix("demo_")
         assert clf.genres[int(np.argmax(proba))] == genre, (song.name, proba.round(3))
+
+
+def test_the_real_music_classifiers_tell_the_soundtracks_apart():
+    real = [p for p in CLASSIFIERS if load_classifier(p / "classifier").trained_on != DEMO_GENRES]
+    assert real, "no bundled classifier trained on real music"
+    for folder in real:
+        clf = load_classifier(folder / "classifier")
+        assert len(clf.genres) >= 5 and all(g.endswith(("music", "musics")) for g in clf.genres)
+        probe = clf.meta["metrics"]["probe"]
+        assert probe["accuracy"] > 1.5 / len(clf.genres), probe["accuracy"]  # well above chance
+
+
+@pytest.mark.parametrize("folder", [p for p in MODELS if p.name.endswith("-music")],
+                         ids=lambda p: p.name)
+def test_a_model_trained_on_real_music_names_the_music_its_authors_and_licences(folder):
+    note = (folder / "SOURCES.md").read_text(encoding="utf-8")
+    for package in ("warzone2100-music", "wesnoth-1.16-music", "ufoai-music", "nexuiz-music",
+                    "planetblupi-music-ogg", "xblast-tnt-musics"):
+        assert f"`{package}`" in note
+    assert note.count("Licence:") >= 6 and note.count("Authors:") >= 6
+    assert "celae train" in note and "--minutes 30" in note
