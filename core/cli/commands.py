@@ -252,6 +252,21 @@ def _analysis(name: str):
     return run
 
 
+def cmd_export(args) -> Result:
+    from core.export import export_model
+
+    bar = _bar(args, "exporting ")
+    result = export_model(args.model, args.out, args.fmt, on_progress=bar)
+    bar.close()
+    p = result.parity
+    text = (f"wrote {', '.join(f.name for f in result.files)} to {result.folder}: matches torch "
+            f"(worst SI-SDR {p.worst_si_sdr_db:.1f} dB, max abs diff "
+            f"{p.worst_max_abs_diff:.2g})")
+    return Result(text, {"folder": str(result.folder), "format": result.format,
+                         "model": result.model_name, "files": [str(f) for f in result.files],
+                         "parity": p.as_dict()})
+
+
 HANDLERS = {
     "demo-data": cmd_demo_data,
     "train": cmd_train,
@@ -266,4 +281,5 @@ HANDLERS = {
     "classify-predict": _analysis("classify_predict"),
     "cluster": _analysis("cluster"),
     "report": _analysis("report"),
+    "export": cmd_export,
 }

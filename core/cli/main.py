@@ -111,7 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--archs", action="store_true", help="list architecture names instead")
 
     _add_analysis(sub, common)
+    _add_export(sub, common)
     return parser
+
+
+def _add_export(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("export", parents=[common],
+                       help="write a model's encoder and decoder as ONNX or TorchScript, "
+                            "checked against torch")
+    p.add_argument("model", metavar="MODEL", help="model folder or a name from `celae models`")
+    p.add_argument("--format", dest="fmt", default="onnx", choices=["onnx", "torchscript"])
+    p.add_argument("--out", required=True, metavar="DIR")
 
 
 def _add_analysis(sub, common: argparse.ArgumentParser) -> None:

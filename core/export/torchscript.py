@@ -57,8 +57,11 @@ def torchscript_graphs(model: Autoencoder, name: str) -> tuple[bytes, bytes]:
 
 def torchscript_runners(encoder: bytes, decoder: bytes):
     """Reloaded modules wrapped as the parity check's ``encode`` and ``decode`` callables."""
-    enc = torch.jit.load(io.BytesIO(encoder), map_location="cpu").eval()
-    dec = torch.jit.load(io.BytesIO(decoder), map_location="cpu").eval()
+    with warnings.catch_warnings():
+        # torch.jit.load warns that TorchScript is deprecated; hosts such as nn~ still load it.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enc = torch.jit.load(io.BytesIO(encoder), map_location="cpu").eval()
+        dec = torch.jit.load(io.BytesIO(decoder), map_location="cpu").eval()
 
     def encode(audio: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
