@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.classifier_dialog = ClassifierDialog(state, self)
         self.analysis_window = AnalysisWindow(state, self.controller, self.playback, self)
         self.morph_dialog = MorphDialog(state, self)
+        self.export_model_dialog = None
 
         self.centre_splitter = QSplitter(Qt.Orientation.Vertical)
         self.centre_splitter.addWidget(self.waveform_view)
@@ -135,6 +136,9 @@ class MainWindow(QMainWindow):
                                           lambda: self.export_audio("edited"), "Ctrl+E")
         self._action(file_menu, "Export &reconstruction…", lambda: self.export_audio("recon"))
         self._action(file_menu, "Export &latent (.npy + JSON)…", self.export_latent)
+        self.export_model_action = self._action(
+            file_menu, "Export &model…", self.show_export_model,
+            tip="The current model's encoder and decoder as ONNX or TorchScript")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
@@ -304,6 +308,14 @@ class MainWindow(QMainWindow):
         settings.write_value("folders/export", str(npy.parent))
         self.state.info(f"Saved {npy} and its JSON")
 
+    def show_export_model(self) -> None:
+        """File > Export model...: ONNX or TorchScript, checked against torch."""
+        if self.export_model_dialog is None:
+            from celae_gui.dialogs.export_model_dialog import ExportModelDialog
+
+            self.export_model_dialog = ExportModelDialog(self.state, self)
+        self._show_dialog(self.export_model_dialog)
+
     def show_training(self) -> None:
         """Train > Train model (Ctrl+T)."""
         self.training_dialog.show()
@@ -372,6 +384,8 @@ class MainWindow(QMainWindow):
         self.classifier_dialog.stop_and_join()
         for part in (self.genre_panel, self.pc_panel, self.analysis_window, self.morph_dialog):
             part.shutdown()
+        if self.export_model_dialog is not None:
+            self.export_model_dialog.shutdown()
         self.controller.shutdown()
         self.playback.close()
         event.accept()
