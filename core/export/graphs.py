@@ -156,8 +156,14 @@ def _plain_copy(model: Autoencoder) -> Autoencoder:
     model = copy.deepcopy(model).to("cpu").eval()
     for module in model.modules():
         if parametrize.is_parametrized(module):
-            for name in list(module.parametrizations):
-                parametrize.remove_parametrizations(module, name, leave_parametrized=True)
+            # Not parametrize.remove_parametrizations: it deletes the property from the
+            # injected class, which the deep copy shares with the original model.
+            values = {name: getattr(module, name).detach().clone()
+                      for name in module.parametrizations}
+            module.__class__ = type(module).__bases__[0]
+            del module.parametrizations
+            for name, value in values.items():
+                module.register_parameter(name, nn.Parameter(value))
     for p in model.parameters():
         p.requires_grad_(False)
     return model

@@ -1,9 +1,9 @@
 """Does an exported graph reproduce the torch model? Figures on a clip and on an odd length.
 
 An export is only useful if a host hears what the app plays. The check feeds the same test
-signal to eager torch and to the exported encoder, and the torch latent to both decoders, at two
-lengths: a whole clip (5 s for the bundled models) and an odd length that is neither a multiple
-of the hop nor of the clip, which is where a graph with a length frozen at export time breaks.
+signal (two clips per batch) to eager torch and to the exported encoder, and the torch latent to
+both decoders, at two lengths: a whole clip (5 s for the bundled models) and an odd length that
+is neither a multiple of the hop nor of the clip, where a graph with a frozen length breaks.
 Each output passes if its SI-SDR against torch is at least :data:`MIN_SI_SDR_DB` or its largest
 absolute difference is at most :data:`MAX_ABS_DIFF`.
 """
@@ -166,7 +166,9 @@ def check_parity(model: Autoencoder, fmt: str, encode: EncodeFn, decode: DecodeF
     model.eval()
     try:
         for i, T in enumerate(lengths or parity_lengths(model)):
-            x = probe_signal(T, model.sample_rate, seed=i)
+            # Two different clips in one batch: the batch axis is dynamic too.
+            x = np.concatenate([probe_signal(T, model.sample_rate, seed=2 * i),
+                                probe_signal(T, model.sample_rate, seed=2 * i + 1)])
             with torch.inference_mode():
                 xt = torch.from_numpy(x).to(next(model.parameters()).device)
                 z = model.encode(xt)

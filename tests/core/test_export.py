@@ -56,10 +56,18 @@ def test_every_bundled_model_exports_in_both_formats(capsys, tmp_path, name, fmt
     assert all(f["passed"] for f in figures)
 
 
-@pytest.mark.parametrize("arch", registry.architectures())
-def test_every_architecture_exports_and_matches_torch_at_an_odd_length(tmp_path, arch):
+VARIANTS = [(arch, {}) for arch in registry.architectures()] + [
+    ("CELAutoencoderSiLU", {"upsample_mode": "nearest", "latent_ratio": 3.5}),
+    ("CELCodec4", {"weight_norm": True}),
+]
+
+
+@pytest.mark.parametrize(("arch", "overrides"), VARIANTS)
+def test_every_architecture_exports_and_matches_torch_at_an_odd_length(tmp_path, arch,
+                                                                       overrides):
     torch.manual_seed(0)
-    folder = save_model(registry.build_model(arch, clip_samples=8192).eval(), tmp_path / arch)
+    model = registry.build_model(arch, clip_samples=8192, **overrides).eval()
+    folder = save_model(model, tmp_path / arch)
     for fmt in ("onnx", "torchscript"):
         result = export_model(folder, tmp_path / fmt, fmt)
         assert result.parity.passed, [f.describe() for f in result.parity.figures]
