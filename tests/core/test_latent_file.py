@@ -1,4 +1,5 @@
-"""The one latent file format (``core.latent.file``) and its bit depths (``core.latent.quantize``)."""
+"""The one latent file format (``core.latent.file``) and its bit depths
+(``core.latent.quantize``)."""
 
 from __future__ import annotations
 
