@@ -4,7 +4,6 @@ user models folder)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,23 +18,12 @@ MAX_FIT_CLIPS = 512
 PCA_SUBDIR = "latent_pca"
 
 
-def _weights_sha256(loaded) -> str:
-    sha = loaded.meta.get("weights_sha256")
-    if sha:
-        return str(sha)
-    digest = hashlib.sha256()
-    with open(Path(loaded.path) / "model.safetensors", "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fallback_pca_dir(loaded) -> Path:
     """Where the PCA of a model with a read-only folder goes: named after the model and its
     weights, so a retrained model with the same name does not pick up a stale PCA."""
     from core.paths import user_models_dir
 
-    return user_models_dir() / PCA_SUBDIR / f"{loaded.path.name}-{_weights_sha256(loaded)[:12]}"
+    return user_models_dir() / PCA_SUBDIR / f"{loaded.path.name}-{loaded.weights_sha256[:12]}"
 
 
 def load_model_pca(loaded):
