@@ -107,6 +107,16 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def verify_sha256(path: str | os.PathLike, expected: str | None, described_by: str) -> None:
+    """Raise ModelLoadError naming ``path`` if its SHA-256 is not ``expected`` (None: no check).
+
+    ``described_by`` names the file that recorded the checksum, for the message.
+    """
+    if expected is not None and expected != sha256_file(path):
+        raise ModelLoadError(path, f"contents do not match {described_by} (checksum differs): "
+                                   "the save was interrupted or the file edited")
+
+
 def read_json(path: Path) -> dict:
     refuse_pickle(path)
     try:
@@ -182,10 +192,7 @@ def load_tensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict
     path = Path(path)
     read_safetensors_header(path)
     doc = read_json(path.with_suffix(".json"))
-    expected = doc.get("tensors_sha256")
-    if expected is not None and expected != sha256_file(path):
-        raise ModelLoadError(path, f"contents do not match {path.with_suffix('.json').name} "
-                                   "(checksum differs): the save was interrupted or edited")
+    verify_sha256(path, doc.get("tensors_sha256"), path.with_suffix(".json").name)
     try:
         tensors = load_file(str(path), device="cpu")
     except Exception as err:  # safetensors raises its own error types for corrupt files

@@ -7,11 +7,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from celae_gui.workers.base import BaseWorker
 from core.errors import DatasetError
+
+if TYPE_CHECKING:
+    from core.latent.pca import LatentPCA
 
 MAX_FIT_CLIPS = 512
 """Clips encoded at most for a fit: plenty for the covariance of 8-dimensional frame vectors."""
@@ -94,7 +98,7 @@ class PcaLoadWorker(BaseWorker):
 class PcaFitResult:
     """The fitted PCA, where it was stored, and the model it belongs to."""
 
-    pca: object
+    pca: LatentPCA
     saved_to: Path
     model_path: Path
     n_clips: int

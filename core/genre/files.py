@@ -28,7 +28,7 @@ from core.constants import MODEL_FORMAT_VERSION
 from core.errors import ModelLoadError, TrainingError
 from core.genre.model import HeadConfig, MusicGenreClassifier, build_head
 from core.models.io import LoadedModel, load_model, resolve_model
-from core.tensorfile import read_safetensors_header, sha256_file
+from core.tensorfile import read_safetensors_header, sha256_file, verify_sha256
 
 FORMAT_NAME = "celae-genre-classifier"
 WEIGHTS_NAME = "model.safetensors"
@@ -188,8 +188,7 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu",
                                        "the classifier")
     weights = folder / WEIGHTS_NAME
     read_safetensors_header(weights)
-    if meta.get("weights_sha256") and meta["weights_sha256"] != sha256_file(weights):
-        raise ModelLoadError(weights, f"contents do not match {CONFIG_NAME} (checksum differs)")
+    verify_sha256(weights, meta.get("weights_sha256") or None, CONFIG_NAME)
     head = build_head(head_cfg)
     try:
         head.load_state_dict(load_file(str(weights), device="cpu"), strict=True)

@@ -39,6 +39,7 @@ from core.tensorfile import (
     read_safetensors_header,
     refuse_pickle,
     sha256_file,
+    verify_sha256,
 )
 
 log = logging.getLogger(__name__)
@@ -242,10 +243,7 @@ def load_model(name_or_path: str | os.PathLike | None = None,
         k = wrong[0]
         raise ModelLoadError(weights, f"tensor {k!r} has shape {list(found[k])} but "
                                       f"{CONFIG_NAME} implies {list(expected[k])}")
-    checksum = meta.get("weights_sha256")
-    if checksum is not None and checksum != sha256_file(weights):
-        raise ModelLoadError(weights, f"contents do not match {CONFIG_NAME} (checksum "
-                                      "differs): the save was interrupted or the file edited")
+    verify_sha256(weights, meta.get("weights_sha256"), CONFIG_NAME)
     try:
         state = load_file(str(weights), device="cpu")
         model.load_state_dict(state, strict=True)
