@@ -171,7 +171,7 @@ def build_manifest(loaded: LoadedModel, fmt: str, enc_file: str, dec_file: str, 
         "exporter": exporter, "torch_version": torch.__version__,
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "model": {"name": loaded.path.name, "arch": loaded.arch,
-                  "weights_sha256": loaded.meta.get("weights_sha256")},
+                  "weights_sha256": loaded.weights_sha256},
         "sample_rate": model.sample_rate, "clip_samples": model.clip_samples, "hop": hop,
         "latent": {**length_rule(model), "clip_latent_shape": [C, L]},
         "input_audio": "mono float32 in [-1, 1] at sample_rate; `celae reconstruct` peak-"
