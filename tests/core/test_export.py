@@ -74,15 +74,16 @@ def test_every_architecture_exports_and_matches_torch_at_an_odd_length(tmp_path,
         assert {f.samples for f in result.parity.figures} == {8192, 2731}
 
 
+@pytest.mark.parametrize("name", BUNDLED)
 def test_a_host_with_only_numpy_and_onnxruntime_hears_what_celae_reconstruct_writes(
-        capsys, tmp_path):
+        capsys, tmp_path, name):
     clip = tmp_path / "clip.wav"
     sf.write(clip, probe_signal(110250, 22050, seed=3)[0, 0], 22050, subtype="PCM_16")
     export_dir, recon = tmp_path / "D", tmp_path / "recon.wav"
-    assert _cli(capsys, "export", "celae-silu-demo", "--format", "onnx", "--out",
-                str(export_dir), "-q")[0] == 0
-    assert _cli(capsys, "reconstruct", str(clip), "--model", "celae-silu-demo", "--out",
-                str(recon), "-q")[0] == 0
+    assert _cli(capsys, "export", name, "--format", "onnx", "--out", str(export_dir),
+                "-q")[0] == 0
+    assert _cli(capsys, "reconstruct", str(clip), "--model", name, "--out", str(recon),
+                "-q")[0] == 0
 
     site = Path(np.__file__).parent.parent
     host_out = tmp_path / "host.npy"
@@ -91,7 +92,7 @@ def test_a_host_with_only_numpy_and_onnxruntime_hears_what_celae_reconstruct_wri
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["outside_imports"] == []
-    assert report["latent_shape"] == [1, 1, 55125]
+    assert report["latent_shape"] == [1, *load_model(name).model.latent_shape()]
     heard = np.load(host_out)
     written, _ = sf.read(recon, dtype="float32")
     assert heard.shape == written.shape
