@@ -86,7 +86,13 @@ def onnx_graphs(model: Autoencoder, name: str) -> tuple[bytes, bytes]:
                               dynamic_axes={"latent": {0: "batch", 2: "frames"},
                                             "audio": {0: "batch", 2: "samples"}},
                               dynamo=False)
+    except ImportError:
+        raise ExportError(f"{name}: cannot export to ONNX: the onnx package is not installed "
+                          "(pip install onnx)") from None
     except Exception as err:  # the exporter raises many types (OnnxExporterError, RuntimeError)
+        if "onnx is not installed" in str(err):
+            raise ExportError(f"{name}: cannot export to ONNX: the onnx package is not "
+                              "installed (pip install onnx)") from None
         raise untraceable(name, "ONNX", err) from None
     return enc_buf.getvalue(), dec_buf.getvalue()
 
@@ -100,8 +106,17 @@ def onnx_runners(encoder: bytes | str, decoder: bytes | str, threads: int = 1):
         Serialised graphs or file paths.
     threads : int
         Intra-op threads of each session.
+
+    Raises
+    ------
+    ExportError
+        onnxruntime is not installed.
     """
-    import onnxruntime as ort
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ExportError("onnxruntime is not installed (pip install onnxruntime): the ONNX "
+                          "export is checked with it before it is written") from None
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads

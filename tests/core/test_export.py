@@ -154,3 +154,24 @@ def test_the_model_folder_itself_is_refused_as_the_export_folder(capsys, tmp_pat
     code, _, err = _cli(capsys, "export", str(folder), "--out", str(folder), "-q")
     assert code == 1 and "is the model's own folder" in err
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_without_onnx_core_imports_and_export_says_what_to_install(tmp_path):
+    # onnx and onnxruntime are optional at import time: hide them as an install without them.
+    script = f"""
+import sys
+class Hide:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("onnx", "onnxruntime", "onnxscript"):
+            raise ImportError(f"No module named {{name!r}}")
+sys.meta_path.insert(0, Hide())
+import core.export, core.models, core.cli.commands
+from core.cli.main import main
+sys.exit(main(["export", "celcodec4-demo", "--out", {str(tmp_path / "D")!r}, "-q"]))
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.strip().splitlines() == [
+        "celae: error: celcodec4-demo: cannot export to ONNX: the onnx package is not installed "
+        "(pip install onnx)"]
