@@ -7,8 +7,11 @@ For every bundled model (or the ``--models`` given) it exports the ONNX graphs i
 - ``clip``: one 5 s clip (the model's clip) encoded, then its latent decoded; the median of
   ``--repeats`` runs after one warm-up run;
 - ``song``: a synthesised 7-minute song encoded and decoded the way the app and ``celae
-  reconstruct`` run a song (clip windows with 10 % overlap, batches of 16); one run after a
-  warm-up clip.
+  reconstruct`` run a song (clip windows with 10 % overlap, batches of 16); the median of
+  ``--song-repeats`` runs after a warm-up run.
+
+Within each repeat the two backends run one after the other, so on a shared machine both see
+the same load.
 
 It also prints the largest difference between the two backends' decoded song, to show the
 parity bound holds on long input. Prints a markdown table (and writes it to ``--out``).
@@ -40,14 +43,18 @@ from core.models.io import list_models, load_model  # noqa: E402
 BATCH = 16
 
 
-def _timed(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def _interleaved(fns: dict, repeats: int) -> dict[str, float]:
+    """Median seconds of each callable, the backends alternating within every repeat so that
+    both see the same load on a shared machine."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for key, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[key].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def _batches(windows: np.ndarray):
@@ -55,7 +62,8 @@ def _batches(windows: np.ndarray):
         yield windows[i:i + BATCH][:, None]
 
 
-def bench_model(name: str, threads: int, song: np.ndarray, repeats: int) -> list[dict]:
+def bench_model(name: str, threads: int, song: np.ndarray, repeats: int,
+                song_repeats: int) -> list[dict]:
     loaded = load_model(name)
     model = loaded.model.eval()
     T = model.clip_samples
@@ -73,21 +81,26 @@ def bench_model(name: str, threads: int, song: np.ndarray, repeats: int) -> list
     clip = probe_signal(T, model.sample_rate)
     z_clip = torch_encode(clip)
     windows, _hop = song_windows(song, T)
-    rows = []
-    outs = {}
-    for backend, enc, dec in (("torch", torch_encode, torch_decode),
-                              ("onnxruntime", ort_encode, ort_decode)):
-        enc_clip = _timed(lambda enc=enc: enc(clip), repeats)
-        dec_clip = _timed(lambda dec=dec: dec(z_clip, T), repeats)
-        t0 = time.perf_counter()
-        z_song = [enc(b) for b in _batches(windows)]
-        enc_song = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        outs[backend] = np.concatenate([dec(z, T) for z in z_song])
-        dec_song = time.perf_counter() - t0
-        rows.append({"model": name, "threads": threads, "backend": backend,
-                     "encode_clip_ms": 1000 * enc_clip, "decode_clip_ms": 1000 * dec_clip,
-                     "encode_song_s": enc_song, "decode_song_s": dec_song})
+    backends = {"torch": (torch_encode, torch_decode),
+                "onnxruntime": (ort_encode, ort_decode)}
+    enc_clip = _interleaved({k: (lambda e=e: e(clip)) for k, (e, _d) in backends.items()},
+                            repeats)
+    dec_clip = _interleaved({k: (lambda d=d: d(z_clip, T)) for k, (_e, d) in backends.items()},
+                            repeats)
+    song_z: dict[str, list] = {}
+    outs: dict[str, np.ndarray] = {}
+
+    def encode_song(key):
+        song_z[key] = [backends[key][0](b) for b in _batches(windows)]
+
+    def decode_song(key):
+        outs[key] = np.concatenate([backends[key][1](z, T) for z in song_z[key]])
+
+    enc_song = _interleaved({k: (lambda k=k: encode_song(k)) for k in backends}, song_repeats)
+    dec_song = _interleaved({k: (lambda k=k: decode_song(k)) for k in backends}, song_repeats)
+    rows = [{"model": name, "threads": threads, "backend": k,
+             "encode_clip_ms": 1000 * enc_clip[k], "decode_clip_ms": 1000 * dec_clip[k],
+             "encode_song_s": enc_song[k], "decode_song_s": dec_song[k]} for k in backends]
     diff = float(np.abs(outs["torch"] - outs["onnxruntime"]).max())
     for row in rows:
         row["song_max_abs_diff"] = diff
@@ -113,7 +126,8 @@ def main(argv=None) -> int:
                         help="model names or folders (default: every bundled model)")
     parser.add_argument("--threads", nargs="*", type=int, default=[1, 2])
     parser.add_argument("--song-minutes", type=float, default=7.0)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9, help="timed runs of the clip")
+    parser.add_argument("--song-repeats", type=int, default=1, help="timed runs of the song")
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = parser.parse_args(argv)
     names = args.models or [e.name for e in list_models() if e.source == "bundled"]
@@ -126,7 +140,7 @@ def main(argv=None) -> int:
     rows = []
     for name in names:
         for threads in args.threads:
-            rows.extend(bench_model(name, threads, song, args.repeats))
+            rows.extend(bench_model(name, threads, song, args.repeats, args.song_repeats))
             print(f"done {name}, {threads} thread(s)", file=sys.stderr, flush=True)
     text = table(rows, args.song_minutes)
     print(text)
