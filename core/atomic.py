@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.errors import FileError
+
 TEMP_PREFIX = ".celae-tmp-"
 
 
@@ -129,3 +131,38 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write UTF-8 ``text`` to ``path`` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.resolve() == b.resolve():
+            return True
+    except (OSError, RuntimeError):  # a symlink loop resolves to nothing
+        pass
+    try:
+        sa, sb = a.stat(), b.stat()
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def ensure_not_input(out_path: str | os.PathLike, *input_paths: str | os.PathLike | None) -> None:
+    """Refuse to write ``out_path`` when it is one of ``input_paths``.
+
+    An atomic replace of a user's original by a lossy output is a silent data loss, so the
+    output is compared with each input by resolved path and by inode (a hard link or a second
+    mount of the same file has another path). ``None`` inputs are ignored.
+
+    Raises
+    ------
+    FileError
+        Naming both files when the output would replace an input.
+    """
+    out = Path(out_path)
+    for given in input_paths:
+        if given is None:
+            continue
+        src = Path(given)
+        if _same_file(out, src):
+            raise FileError(out, f"the output would replace the input {os.fspath(src)}; "
+                                 "choose another output name (an input is never overwritten)")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.atomic import ensure_not_input
 from core.cli.progress import ProgressBar
 from core.errors import CelaeError, FileError
 
@@ -60,6 +61,7 @@ def cmd_reconstruct(args) -> Result:
     from core.audio.metrics import quality
     from core.models.inference import reconstruct_song
 
+    ensure_not_input(args.out, args.audio)
     loaded = _load(args)
     audio = load_audio(args.audio, offset=args.offset, duration=args.duration)
     bar = _bar(args, "reconstructing ")
@@ -154,6 +156,7 @@ def cmd_edit(args) -> Result:
     from core.latent.edits import EditParams, apply_edits
     from core.models.inference import decode, encode
 
+    ensure_not_input(args.out, args.audio, args.mix)
     loaded = _load(args)
     clip = loaded.model.config.clip_samples
     audio = load_audio(args.audio)

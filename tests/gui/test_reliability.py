@@ -23,6 +23,7 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QTimer
 
+from celae_gui import export
 from celae_gui.playback.player import NO_DEVICE_REASON, NO_PORTAUDIO_REASON
 from core.constants import SAMPLE_RATE
 from tests.gui.sound import hidden_portaudio_env, no_output_device_env, run_python
@@ -195,3 +196,26 @@ def test_the_app_runs_without_portaudio_or_an_output_device_and_says_why(
     if "no output device" not in cases:
         pytest.skip("this machine's sound devices are visible despite the empty configuration; "
                     "only the no-PortAudio case ran")
+
+
+# ---------------------------------------------------------------- an output never replaces an input
+
+def test_exporting_over_an_open_song_is_refused_and_the_song_is_untouched(
+        qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from tests.gui.conftest import write_song
+
+    song = write_song(tmp_path / "mine" / "keep.wav", 1.0, 330.0)
+    before = song.read_bytes()
+    state = window.state
+    drop_files(window, [song])
+    qtbot.waitUntil(lambda: (e := state.entry(song)) is not None and e.status != "pending",
+                    timeout=30_000)
+    # The save dialog is the platform's own modal window; the user's choice is what it returns.
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(song), export.AUDIO_FILTER)))
+    window.export_action.trigger()
+    assert "would replace the input" in window.error_label.text()
+    assert "keep.wav" in window.error_label.text()
+    assert song.read_bytes() == before
