@@ -17,10 +17,8 @@ latent) the same safe storage beside a model.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import math
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,9 +29,19 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, atomic_write_text
+from core.bounded_read import read_bounded
 from core.constants import MODEL_FORMAT_VERSION
 from core.errors import ModelLoadError, TrainingError
 from core.models import Autoencoder, build_from_config, config_from_dict, config_to_dict
+from core.models.checked_files import (  # noqa: F401  (public names of this module too)
+    MAX_HEADER_BYTES,
+    MAX_JSON_BYTES,
+    PICKLE_SUFFIXES,
+    _read_json,
+    _refuse_pickle,
+    _sha256,
+    read_safetensors_header,
+)
 from core.paths import bundled_models_dir, user_models_dir
 
 log = logging.getLogger(__name__)
@@ -42,11 +50,6 @@ WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 DEFAULT_MARKER = "DEFAULT"
 FORMAT_NAME = "celae-model"
-PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".tar")
-MAX_HEADER_BYTES = 16 * 1024 * 1024
-MAX_JSON_BYTES = 16 * 1024 * 1024
-_DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2,
-                "I8": 1, "U8": 1, "BOOL": 1}
 
 
 @dataclass
@@ -92,100 +95,6 @@ class ModelEntry:
 
 
 # ---------------------------------------------------------------- generic safe tensors
-
-def _refuse_pickle(path: Path) -> None:
-    if path.suffix.lower() in PICKLE_SUFFIXES:
-        raise ModelLoadError(path, "pickle files are never loaded (they can run arbitrary "
-                                   "code); a model is a folder with model.safetensors and "
-                                   "config.json")
-
-
-def read_safetensors_header(path: str | os.PathLike) -> dict[str, dict]:
-    """Parse and bounds-check a safetensors header without loading any tensor.
-
-    Parameters
-    ----------
-    path : path-like
-        A ``.safetensors`` file.
-
-    Returns
-    -------
-    dict
-        ``name -> {"dtype", "shape", "data_offsets"}`` for every tensor (``__metadata__``
-        removed).
-
-    Raises
-    ------
-    ModelLoadError
-        Missing, truncated, oversized or malformed header, or offsets past the end of the file.
-    """
-    path = Path(path)
-    _refuse_pickle(path)
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-            if len(head) < 8:
-                raise ModelLoadError(path, f"truncated safetensors file ({size} bytes)")
-            n = int.from_bytes(head, "little")
-            if n > size - 8:
-                raise ModelLoadError(path, f"header length {n} is larger than the file "
-                                           f"({size} bytes): truncated or not safetensors")
-            if n > MAX_HEADER_BYTES:
-                raise ModelLoadError(path, f"header of {n} bytes is implausibly large")
-            raw = fh.read(n)
-    except FileNotFoundError:
-        raise ModelLoadError(path, "file not found") from None
-    except OSError as err:
-        raise ModelLoadError(path, f"cannot read ({err.strerror or err})") from None
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelLoadError(path, "header is not valid JSON: not a safetensors file") from None
-    if not isinstance(header, dict):
-        raise ModelLoadError(path, "header is not a JSON object")
-    header.pop("__metadata__", None)
-    data_size = size - 8 - n
-    for name, info in header.items():
-        try:
-            dtype, shape = info["dtype"], [int(d) for d in info["shape"]]
-            start, end = (int(o) for o in info["data_offsets"])
-        except (TypeError, KeyError, ValueError):
-            raise ModelLoadError(path, f"tensor {name!r} has a malformed header entry") from None
-        width = _DTYPE_BYTES.get(dtype)
-        if width is None:
-            raise ModelLoadError(path, f"tensor {name!r} has unsupported dtype {dtype!r}")
-        if min(shape, default=0) < 0 or not 0 <= start <= end <= data_size \
-                or end - start != width * math.prod(shape):
-            raise ModelLoadError(path, f"tensor {name!r} lies outside the file or its size "
-                                       "does not match its shape: truncated or corrupt")
-    return header
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _read_json(path: Path) -> dict:
-    _refuse_pickle(path)
-    try:
-        if path.stat().st_size > MAX_JSON_BYTES:
-            raise ModelLoadError(path, "file is implausibly large for a JSON description")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelLoadError(path, "file not found") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelLoadError(path, f"invalid JSON ({err})") from None
-    except OSError as err:
-        raise ModelLoadError(path, f"cannot read ({err.strerror or err})") from None
-    if not isinstance(data, dict):
-        raise ModelLoadError(path, "invalid JSON: expected an object")
-    return data
-
 
 def _check_finite(tensors: dict[str, torch.Tensor], what: str) -> None:
     for name, t in tensors.items():
@@ -385,13 +294,17 @@ def load_model(name_or_path: str | os.PathLike | None = None,
     meta = read_model_meta(folder)
     arch = meta["arch"]
     config = config_from_dict(arch, meta.get("config", {}))
-    try:
-        model = build_from_config(arch, config)
-    except (ValueError, TypeError) as err:
-        raise ModelLoadError(folder / CONFIG_NAME, str(err)) from None
     weights = folder / WEIGHTS_NAME
     header = read_safetensors_header(weights)
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    # The layout is built on the meta device first: no memory is allocated, so a config.json
+    # asking for huge widths costs nothing until the weights' header is known to match it.
+    try:
+        with torch.device("meta"):
+            layout = build_from_config(arch, config)
+    except (ValueError, TypeError) as err:
+        raise ModelLoadError(folder / CONFIG_NAME, str(err)) from None
+    expected = {k: tuple(v.shape) for k, v in layout.state_dict().items()}
+    del layout
     found = {k: tuple(v["shape"]) for k, v in header.items()}
     if set(found) != set(expected):
         missing = sorted(set(expected) - set(found))[:3]
@@ -408,6 +321,7 @@ def load_model(name_or_path: str | os.PathLike | None = None,
         raise ModelLoadError(weights, f"contents do not match {CONFIG_NAME} (checksum "
                                       "differs): the save was interrupted or the file edited")
     try:
+        model = build_from_config(arch, config)
         state = load_file(str(weights), device="cpu")
         model.load_state_dict(state, strict=True)
     except Exception as err:  # safetensors/torch raise assorted types for corrupt data
@@ -452,7 +366,8 @@ def resolve_model(name_or_path: str | os.PathLike | None = None) -> Path:
     if name_or_path is None:
         marker = bundled / DEFAULT_MARKER
         if marker.is_file():
-            name = marker.read_text(encoding="utf-8").strip()
+            name = read_bounded(marker, 4096, ModelLoadError, "model name").decode(
+                "utf-8", "replace").strip()
             if name and (bundled / name).is_dir():
                 return bundled / name
             log.warning("%s names %r, which is not a bundled model", marker, name)
