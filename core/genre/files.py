@@ -13,7 +13,6 @@ instead of silently feeding the head latents it never saw::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -25,9 +24,12 @@ from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, atomic_write_text
 from core.audio.features import LATENT_STATS_VERSION
+from core.bounded_read import read_json
 from core.constants import MODEL_FORMAT_VERSION
-from core.errors import ModelLoadError, TrainingError
+from core.errors import CelaeError, ModelLoadError, TrainingError
 from core.genre.model import HeadConfig, MusicGenreClassifier, build_head
+from core.models.checked_files import MAX_JSON_BYTES
+from core.models.checked_files import _sha256 as checked_sha256
 from core.models.io import LoadedModel, load_model, read_safetensors_header, resolve_model
 
 FORMAT_NAME = "celae-genre-classifier"
@@ -52,11 +54,7 @@ class LoadedClassifier:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return checked_sha256(path)
 
 
 def autoencoder_reference(loaded: LoadedModel) -> dict:
@@ -70,8 +68,8 @@ def is_classifier_folder(path: str | os.PathLike) -> bool:
     """True if ``path`` is a folder whose ``config.json`` describes a genre classifier."""
     cfg = Path(path) / CONFIG_NAME
     try:
-        return json.loads(cfg.read_text(encoding="utf-8")).get("format") == FORMAT_NAME
-    except (OSError, ValueError, AttributeError):
+        return read_json(cfg, MAX_JSON_BYTES).get("format") == FORMAT_NAME
+    except (CelaeError, AttributeError):
         return False
 
 
@@ -166,10 +164,7 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu",
     cfg_path = folder / CONFIG_NAME
     if not cfg_path.is_file():
         raise ModelLoadError(folder, f"not a classifier folder ({CONFIG_NAME} missing)")
-    try:
-        meta = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelLoadError(cfg_path, f"invalid JSON ({err})") from None
+    meta = read_json(cfg_path, MAX_JSON_BYTES, ModelLoadError, "classifier description")
     fmt = meta.get("format") if isinstance(meta, dict) else None
     if fmt != FORMAT_NAME:
         raise ModelLoadError(cfg_path, f"not a genre classifier description (format {fmt!r})")
@@ -187,10 +182,14 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu",
         raise ModelLoadError(cfg_path, f"trained on latent statistics version "
                                        f"{head_cfg.feature_version}, but this program computes "
                                        f"version {LATENT_STATS_VERSION}; retrain the classifier")
+    if not isinstance(ref.get("sha256"), str) or not ref["sha256"]:
+        # Without the checksum nothing ties the head to the encoder it was trained on.
+        raise ModelLoadError(cfg_path, "names no checksum of its autoencoder, so it cannot be "
+                                       "matched to one; retrain the classifier")
     if autoencoder is None:
         autoencoder = load_model(_find_autoencoder(folder, ref, cfg_path), device)
     found_sha = autoencoder.meta.get("weights_sha256") or _sha256(autoencoder.path / WEIGHTS_NAME)
-    if ref.get("sha256") and found_sha != ref["sha256"]:
+    if found_sha != ref["sha256"]:
         raise ModelLoadError(cfg_path, f"autoencoder {autoencoder.name!r} has changed since this "
                                        "classifier was trained (weights hash differs); retrain "
                                        "the classifier")

@@ -17,7 +17,6 @@ curve and the number of components reaching 80/90/95/99 %.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections.abc import Iterable
@@ -29,6 +28,7 @@ import torch
 
 from core.errors import ModelLoadError
 from core.models.base import Autoencoder
+from core.models.checked_files import _sha256 as checked_sha256
 from core.models.inference import encode
 from core.models.io import WEIGHTS_NAME, load_tensors, save_tensors
 from core.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
@@ -294,11 +294,7 @@ def _weights_digest(model_folder: Path) -> str | None:
     path = model_folder / WEIGHTS_NAME
     if not path.is_file():
         return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return checked_sha256(path)
 
 
 def save_latent_pca(pca: LatentPCA, model_folder: str | os.PathLike) -> Path:

@@ -27,13 +27,15 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, sweep_stale_temps
-from core.errors import TrainingError
+from core.bounded_read import open_regular, read_json
+from core.errors import FileError, TrainingError
 
 CHECKPOINT_FORMAT = 1
 STATE_NAME = "state.json"
 _TENSORS_PREFIX = "tensors-"
 _TENSORS_SUFFIX = ".safetensors"
 _SLOW_ENV = "CELAE_TEST_SLOW_CHECKPOINT"
+MAX_STATE_BYTES = 64 * 1024 * 1024
 """Test hook: seconds to sleep inside each atomic write, so a test's kill can land there."""
 
 
@@ -98,11 +100,13 @@ def load_checkpoint(folder: str | os.PathLike, device: str | torch.device = "cpu
     if not state_path.is_file():
         raise TrainingError(f"{folder.name}: no checkpoint to resume from ({STATE_NAME} missing)")
     try:
-        doc = json.loads(state_path.read_text(encoding="utf-8"))
+        doc = read_json(state_path, MAX_STATE_BYTES, what="checkpoint state")
         fmt, name, digest, encoded = (doc["format"], doc["tensors_file"], doc["sha256"],
                                       doc["state"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise TrainingError(f"{STATE_NAME}: unreadable checkpoint state ({exc})") from exc
+    except FileError as exc:
+        raise TrainingError(str(exc)) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TrainingError(f"{STATE_NAME}: unreadable checkpoint state ({exc})") from None
     if fmt != CHECKPOINT_FORMAT:
         raise TrainingError(f"{STATE_NAME}: checkpoint format {fmt} is not supported "
                             f"(this version reads {CHECKPOINT_FORMAT})")
@@ -128,9 +132,12 @@ def _test_pause() -> None:
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with open_regular(path) as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except (FileError, OSError) as exc:
+        raise TrainingError(f"{path.name}: cannot read the checkpoint ({exc})") from None
     return h.hexdigest()
 
 
