@@ -8,12 +8,13 @@ killed writer left behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from core.errors import FileError
+from core.errors import FileError, WriteError
 
 TEMP_PREFIX = ".celae-tmp-"
 
@@ -100,12 +101,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     removed and ``path`` is untouched.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale_temps(path.parent, path.name)
-    # The writer's pid is part of the name so a sweep can tell a dead writer's temp from a
-    # live one's: <prefix><name>.<pid>.<random><suffix>.
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.{os.getpid()}.",
-                                    suffix=path.suffix or ".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sweep_stale_temps(path.parent, path.name)
+        # The writer's pid is part of the name so a sweep can tell a dead writer's temp from a
+        # live one's: <prefix><name>.<pid>.<random><suffix>.
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.{os.getpid()}.",
+                                        suffix=path.suffix or ".tmp", dir=path.parent)
+    except OSError as err:
+        raise WriteError(path, write_reason(err)) from err
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -116,10 +120,26 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.chmod(tmp, _final_mode(path))
         os.replace(tmp, path)
         _fsync_dir(path.parent)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        # safetensors reports a full disk as its own SafetensorError, not an OSError.
+        if (isinstance(err, OSError) and not isinstance(err, FileError)) \
+                or type(err).__name__ == "SafetensorError":
+            raise WriteError(path, write_reason(err)) from err
         raise
+
+
+def write_reason(err: BaseException) -> str:
+    """A one-line reason for a failed write."""
+    code = getattr(err, "errno", None)
+    text = str(err)
+    if code == errno.ENOSPC or "No space left" in text or "StorageFull" in text:
+        return "could not write: the disk is full (the previous file, if any, is intact)"
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"could not write: the folder is not writable ({os.strerror(code)})"
+    reason = getattr(err, "strerror", None) or text.splitlines()[0][:200] if text else repr(err)
+    return f"could not write ({reason})"
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -69,9 +69,10 @@ def setup_logging(kind: str = "app") -> Path:
     handlers: list[logging.Handler] = [file_handler]
     # A windowed program on Windows has no stderr at all.
     if sys.stderr is not None:
-        stream = logging.StreamHandler(sys.stderr)
+        stream = _StderrHandler()
         stream.setLevel(logging.WARNING)
-        stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        stream.setFormatter(_OneLine("celae: %(levelname)s: %(message)s" if kind == "cli"
+                                     else "%(levelname)s %(name)s: %(message)s"))
         handlers.append(stream)
     for handler in handlers:
         setattr(handler, _MARK, True)
@@ -88,6 +89,37 @@ def setup_logging(kind: str = "app") -> Path:
         log.warning("log folder not writable (%s); logging to %s", fallback_reason,
                     file_handler.baseFilename)
     return Path(file_handler.baseFilename)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (a test's capture, a redirected stream)."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
+class _OneLine(logging.Formatter):
+    """No traceback on the terminal: it goes to the log file, and the message says where."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        return self.formatMessage(record)
+
+
+def log_file() -> Path | None:
+    """The file :func:`setup_logging` chose, or None before it ran."""
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, _MARK, False) and isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)
+    return None
 
 
 def _file_handler(path: Path) -> logging.handlers.RotatingFileHandler:

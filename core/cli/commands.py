@@ -209,7 +209,10 @@ def cmd_train(args) -> Result:
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return None
     data = result.as_dict() if hasattr(result, "as_dict") else {}
-    return Result(f"saved model to {args.out}", {"out": str(args.out), **data})
+    skipped = data.get("skipped") or []
+    note = (f" ({len(skipped)} input files skipped; each is listed above with its reason)"
+            if skipped else "")
+    return Result(f"saved model to {args.out}{note}", {"out": str(args.out), **data})
 
 
 def cmd_evaluate(args) -> Result:
