@@ -338,20 +338,21 @@ class _Run:
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
-        except (KeyError, RuntimeError, ValueError) as exc:
-            raise TrainingError(f"{CHECKPOINT_DIRNAME}: checkpoint does not fit the model "
-                                f"({exc})") from exc
-        self.best_state = {k: v.to(self.ctx.device) for k, v in state["best_model"].items()}
-        torch.set_rng_state(state["rng"]["torch"])
-        if "cuda" in state["rng"] and self.ctx.device.type == "cuda":
-            torch.cuda.set_rng_state(state["rng"]["cuda"], self.ctx.device)
-        self.rng.bit_generator.state = state["rng"]["numpy"]
-        self.epoch = int(state["epoch"])
-        self.history = list(state["history"])
-        self.best_valid = float(state["best_valid"])
-        self.best_epoch = int(state["best_epoch"])
-        self.bad_epochs = int(state["bad_epochs"])
-        self.stopped_early = bool(state["stopped_early"])
+            self.best_state = {k: v.to(self.ctx.device) for k, v in state["best_model"].items()}
+            torch.set_rng_state(state["rng"]["torch"])
+            if "cuda" in state["rng"] and self.ctx.device.type == "cuda":
+                torch.cuda.set_rng_state(state["rng"]["cuda"], self.ctx.device)
+            self.rng.bit_generator.state = state["rng"]["numpy"]
+            self.epoch = _count(state["epoch"], "epoch")
+            self.history = list(state["history"])
+            self.best_valid = float(state["best_valid"])
+            self.best_epoch = _count(state["best_epoch"], "best_epoch")
+            self.bad_epochs = _count(state["bad_epochs"], "bad_epochs")
+            self.stopped_early = bool(state["stopped_early"])
+        except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as exc:
+            raise TrainingError(f"{CHECKPOINT_DIRNAME}: checkpoint does not fit the model or is "
+                                f"damaged ({type(exc).__name__}: {exc})") from None
+
 
     def _save_latent_pca(self) -> None:
         """Fit the latent PCA on (up to 256) training clips and store it beside the model.
@@ -396,6 +397,13 @@ class _Run:
                            out_dir=self.out_dir,
                            skipped=[{"path": e.path, "reason": e.reason}
                                     for e in getattr(self.data.clips, "errors", ())])
+
+
+def _count(value: Any, name: str) -> int:
+    """A checkpoint's epoch counter, refused unless a plain integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} is {value!r}, not a count")
+    return value
 
 
 def _stoppable(stream: BatchStream, should_stop: StopFn, world: int) -> Iterator[torch.Tensor]:
