@@ -147,3 +147,23 @@ def test_a_damaged_checkpoint_state_is_one_line(capsys, tmp_path, dataset, epoch
     assert code == 1
     assert err.startswith("celae: error: checkpoint: checkpoint does not fit the model or is "
                           "damaged") and "epoch" in err and "\n" not in err
+
+
+def test_a_write_that_fails_mid_checkpoint_is_one_line(capsys, tmp_path, dataset):
+    """A full disk, as the file-size limit plays it: the checkpoint write fails mid-file."""
+    # The clip cache is filled first, so the limited run fails at its first checkpoint.
+    load_clips(scan_dataset(dataset))
+    out = tmp_path / "m"
+    code = ("import resource, signal, sys\n"
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))\n"
+            "from core.cli.main import main\n"
+            f"sys.exit(main(['train', {str(dataset)!r}, *{TRAIN!r}, '--out', {str(out)!r}]))\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CELAE_LOG_DIR": str(tmp_path / "logs")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=300, check=False)
+    err = done.stderr.strip()
+    assert done.returncode == 1, err
+    assert "Traceback" not in err and "SafetensorError" not in err
+    assert err.startswith("celae: error: ") and "could not write" in err
+    assert "\n" not in err
