@@ -27,6 +27,7 @@ import soxr
 from core.atomic import atomic_path
 from core.audio.quiet import quiet_native_stderr
 from core.audio.sniff import Sniff, explain_open_failure, has_vbr_header, sniff
+from core.bounded_read import regular_file_reason
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
 from core.errors import AudioLoadError, AudioSaveError
 
@@ -80,21 +81,11 @@ class _Opened:
 
 
 def _stat_reason(path: str) -> tuple[str | None, int]:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return "file not found", 0
-    except PermissionError:
-        return "permission denied", 0
-    except OSError as err:
-        return f"cannot read the file ({err.strerror or err})", 0
-    if os.path.isdir(path):
-        return "is a folder, not a file", 0
-    if not os.path.isfile(path):
-        return "not a regular file", 0
-    if st.st_size == 0:
-        return "empty file (0 bytes)", 0
-    return None, st.st_size
+    reason = regular_file_reason(path)
+    if reason:
+        return reason, 0
+    size = os.stat(path).st_size
+    return ("empty file (0 bytes)", 0) if size == 0 else (None, size)
 
 
 @contextlib.contextmanager

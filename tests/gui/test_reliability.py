@@ -219,3 +219,40 @@ def test_exporting_over_an_open_song_is_refused_and_the_song_is_untouched(
     assert "would replace the input" in window.error_label.text()
     assert "keep.wav" in window.error_label.text()
     assert song.read_bytes() == before
+
+
+# ---------------------------------------------------------------- the right words
+
+def test_a_fifo_and_a_symlink_loop_dropped_are_named_for_what_they_are(qtbot, window, tmp_path):
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    loop = tmp_path / "loop.flac"
+    loop.symlink_to(loop.name)
+    state = window.state
+    drop_files(window, [fifo, loop])
+    qtbot.waitUntil(lambda: all((e := state.entry(p)) is not None and e.status == "error"
+                                for p in (fifo, loop)), timeout=30_000)
+    assert state.entry(fifo).reason == "pipe.wav: is a FIFO (named pipe), not a regular file"
+    assert state.entry(loop).reason == ("loop.flac: symlink loop (the link points back at "
+                                        "itself)")
+
+
+def test_a_corrupt_latent_pca_is_not_shown_as_a_missing_one(qtbot, qapp, tmp_path):
+    from core.latent.pca import PCA_FILE, fit_latent_pca, save_latent_pca
+    from core.models.io import load_model
+    from tests.gui.conftest import write_song
+    from tests.gui.test_genre_panel import close_window, open_window, save_tiny_model
+
+    model = save_tiny_model(tmp_path / "tiny-pca-bad", seed=2)
+    clips = np.random.default_rng(0).standard_normal((8, 4096)).astype(np.float32) * 0.1
+    save_latent_pca(fit_latent_pca(load_model(model).model, clips), model)
+    pca = model / PCA_FILE
+    pca.write_bytes(pca.read_bytes()[:40])
+    win = open_window(model, [write_song(tmp_path / "s.wav", 1.0, 220.0)])
+    try:
+        qtbot.waitUntil(lambda: "cannot be read" in win.pc_panel.placeholder.text(),
+                        timeout=30_000)
+        text = win.pc_panel.placeholder.text()
+        assert "no latent PCA yet" not in text and "tiny-pca-bad" in text
+    finally:
+        close_window(win)
