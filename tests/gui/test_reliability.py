@@ -256,3 +256,16 @@ def test_a_corrupt_latent_pca_is_not_shown_as_a_missing_one(qtbot, qapp, tmp_pat
         assert "no latent PCA yet" not in text and "tiny-pca-bad" in text
     finally:
         close_window(win)
+
+
+def test_screenshot_of_only_unreadable_songs_fails_at_once_with_the_reason(tmp_path, gui_resources):
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
+    # Well under the check's own 180 s timeout: the old behaviour fails here by timing out.
+    done = subprocess.run([sys.executable, "-m", "celae_gui.app", "--screenshot",
+                           str(tmp_path / "shot.png"), str(bad)], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "screenshot FAILED: none of the 1 songs could be read (bad.wav: " in done.stderr
+    assert not (tmp_path / "shot.png").exists()
