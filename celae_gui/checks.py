@@ -80,6 +80,8 @@ class WindowCheck(QObject):
         self.failed = True
         extra = f" (last error: {self.last_error})" if self.last_error else ""
         print(f"{self.name} FAILED: {reason}{extra}", file=sys.stderr, flush=True)
+        # Closing the last window would quit with status 0 after the exit(1) below.
+        self.app.setQuitOnLastWindowClosed(False)
         self.window.close()
         self.app.exit(1)
 
