@@ -19,6 +19,7 @@ import torch
 from core.errors import ModelLoadError
 from core.models import build_model
 from core.models.io import load_model, save_model
+from tests.core.test_classify import _one_thread, trained  # noqa: F401  (module fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -105,3 +106,21 @@ def test_a_deeply_nested_config_json_is_one_line(model_dir):
 def test_codec_bounds_refuse_a_stride_of_a_million():
     with pytest.raises(ValueError, match="each stride must be an integer from 1 to 64"):
         build_model("CELCodec64", strides=(1_000_000, 4, 8))
+
+
+def test_a_classifier_without_its_autoencoders_checksum_is_refused(trained, tmp_path):  # noqa: F811
+    import shutil
+
+    from core.genre.files import load_classifier
+
+    root, _, _ = trained
+    shutil.copytree(root / "ae", tmp_path / "ae")
+    cfg_path = tmp_path / "ae" / "classifier" / "config.json"
+    cfg = json.loads(cfg_path.read_text())
+    del cfg["autoencoder"]["sha256"]
+    cfg_path.write_text(json.dumps(cfg))
+    # Another autoencoder in its place: without the checksum nothing would tell.
+    torch.manual_seed(5)
+    save_model(build_model("CELAutoencoderSiLU", clip_samples=4096), tmp_path / "ae")
+    with pytest.raises(ModelLoadError, match=r"config.json: names no checksum of its autoencoder"):
+        load_classifier(tmp_path / "ae" / "classifier")
