@@ -125,7 +125,8 @@ def log_file() -> Path | None:
 def _file_handler(path: Path) -> logging.handlers.RotatingFileHandler:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8")
+        path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8",
+        errors="backslashreplace")  # a file name that is not UTF-8 must not break the log
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter(_FORMAT))
     return handler

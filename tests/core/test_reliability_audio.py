@@ -10,7 +10,9 @@ import soundfile as sf
 
 from core.audio.io import load_audio, probe
 from core.audio.metrics import quality
+from core.cli.main import main
 from core.errors import AudioLoadError
+from tests.core.test_cli import tiny_model  # noqa: F401  (module fixture)
 
 
 def test_a_valid_wav_whose_name_is_not_utf8_decodes(tmp_path):
@@ -53,3 +55,14 @@ def test_an_mp3_damaged_in_the_middle_says_its_first_half_decodes(damaged_mp3, c
 def test_a_silent_one_sample_reference_gives_a_bounded_mr_stft():
     q = quality(np.zeros(1, np.float32), np.array([0.01], np.float32))
     assert q.mr_stft < 10
+
+
+def test_the_cli_reconstructs_a_song_whose_name_is_not_utf8(capsys, tmp_path, tiny_model):  # noqa: F811
+    name = os.path.join(os.fsencode(tmp_path), b"caf\xe9.wav")
+    sf.write(tmp_path / "plain.wav", np.full(4_000, 0.25, np.float32), 22_050)
+    os.rename(os.fsencode(tmp_path / "plain.wav"), name)
+    code = main(["reconstruct", os.fsdecode(name), "--model", str(tiny_model),
+                 "--out", str(tmp_path / "out.wav"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "Logging error" not in err and "Traceback" not in err
