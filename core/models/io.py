@@ -10,9 +10,8 @@ A model folder holds the weights (safetensors) and a JSON description::
 Loading validates everything before a single weight is used: the safetensors header is parsed
 and bounds-checked by hand, tensor names and shapes are compared with a model built from the
 config, and the checksum ties the two files together (a save killed between the two atomic writes
-is detected). Files with pickle suffixes are refused without being opened. The generic
-:func:`save_tensors`/:func:`load_tensors` pair gives other parts (a classifier head, a PCA of the
-latent) the same safe storage beside a model.
+is detected). Files with pickle suffixes are refused without being opened (the safetensors and
+checksum code is :mod:`core.tensorfile`, shared with classifiers, checkpoints and the latent PCA).
 """
 
 from __future__ import annotations
@@ -31,18 +30,18 @@ from safetensors.torch import load_file, save_file
 from core.atomic import atomic_path, atomic_write_text
 from core.bounded_read import read_bounded
 from core.constants import MODEL_FORMAT_VERSION
-from core.errors import ModelLoadError, TrainingError
+from core.errors import ModelLoadError
 from core.models import Autoencoder, build_from_config, config_from_dict, config_to_dict
-from core.models.checked_files import (  # noqa: F401  (public names of this module too)
-    MAX_HEADER_BYTES,
-    MAX_JSON_BYTES,
-    PICKLE_SUFFIXES,
-    _read_json,
-    _refuse_pickle,
-    _sha256,
-    read_safetensors_header,
-)
 from core.paths import bundled_models_dir, user_models_dir
+from core.tensorfile import (
+    PICKLE_SUFFIXES,
+    check_finite,
+    read_json,
+    read_safetensors_header,
+    refuse_pickle,
+    sha256_file,
+    verify_sha256,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +80,11 @@ class LoadedModel:
         """The folder name, which is the model's name in lists."""
         return self.path.name
 
+    @property
+    def weights_sha256(self) -> str:
+        """Checksum of the weights: as ``config.json`` records it, else computed."""
+        return str(self.meta.get("weights_sha256") or sha256_file(self.path / WEIGHTS_NAME))
+
 
 @dataclass(frozen=True)
 class ModelEntry:
@@ -92,78 +96,6 @@ class ModelEntry:
     source: str
     latent_shape: tuple[int, ...]
     metrics: dict = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------- generic safe tensors
-
-def _check_finite(tensors: dict[str, torch.Tensor], what: str) -> None:
-    for name, t in tensors.items():
-        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-            raise TrainingError(f"{what}: tensor {name!r} holds NaN or infinite values; "
-                                "refusing to save it")
-
-
-def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor],
-                 meta: dict | None = None) -> Path:
-    """Save named tensors to ``path`` (``.safetensors``) and ``meta`` beside it as JSON.
-
-    Parameters
-    ----------
-    path : path-like
-        Target file, ending in ``.safetensors``; the JSON goes to the same name with ``.json``.
-    tensors : dict[str, Tensor]
-        Any shapes; floating tensors must be finite.
-    meta : dict, optional
-        JSON-serialisable description, returned by :func:`load_tensors`.
-
-    Returns
-    -------
-    Path
-        The ``.safetensors`` path written.
-
-    Raises
-    ------
-    TrainingError
-        A tensor holds NaN or infinity (nothing is written).
-    """
-    path = Path(path)
-    if path.suffix != ".safetensors":
-        raise ValueError(f"{path.name}: tensors are saved to a .safetensors file")
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    _check_finite(tensors, path.name)
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp))
-    doc = {"meta": meta or {}, "tensors_sha256": _sha256(path)}
-    atomic_write_text(path.with_suffix(".json"), json.dumps(doc, indent=2))
-    return path
-
-
-def load_tensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
-    """Load what :func:`save_tensors` wrote, validating both files first.
-
-    Returns
-    -------
-    (dict[str, Tensor], dict)
-        The tensors (on CPU) and the meta dict.
-
-    Raises
-    ------
-    ModelLoadError
-        Pickle suffix, missing file, corrupt header, invalid JSON or mismatched checksum.
-    """
-    path = Path(path)
-    read_safetensors_header(path)
-    doc = _read_json(path.with_suffix(".json"))
-    expected = doc.get("tensors_sha256")
-    if expected is not None and expected != _sha256(path):
-        raise ModelLoadError(path, f"contents do not match {path.with_suffix('.json').name} "
-                                   "(checksum differs): the save was interrupted or edited")
-    try:
-        tensors = load_file(str(path), device="cpu")
-    except Exception as err:  # safetensors raises its own error types for corrupt files
-        raise ModelLoadError(path, f"cannot read tensors ({err})") from None
-    meta = doc.get("meta", {})
-    return tensors, meta if isinstance(meta, dict) else {}
 
 
 # ---------------------------------------------------------------- model folders
@@ -197,7 +129,7 @@ def save_model(model: Autoencoder, folder: str | os.PathLike, *, summary: dict |
         raise ValueError("model has no registered architecture name (build it with "
                          "core.models.build_model)")
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    _check_finite(state, folder.name)
+    check_finite(state, folder.name)
     meta = {
         "format": FORMAT_NAME,
         "format_version": MODEL_FORMAT_VERSION,
@@ -216,13 +148,13 @@ def save_model(model: Autoencoder, folder: str | os.PathLike, *, summary: dict |
     weights = folder / WEIGHTS_NAME
     with atomic_path(weights) as tmp:
         save_file(state, str(tmp), metadata={"format": FORMAT_NAME, "arch": model.arch})
-    meta["weights_sha256"] = _sha256(weights)
+    meta["weights_sha256"] = sha256_file(weights)
     atomic_write_text(folder / CONFIG_NAME, json.dumps(meta, indent=2))
     return folder
 
 
 def _model_folder(path: Path) -> Path:
-    _refuse_pickle(path)
+    refuse_pickle(path)
     if path.is_file():
         if path.name in (WEIGHTS_NAME, CONFIG_NAME):
             return path.parent
@@ -249,7 +181,7 @@ def read_model_meta(folder: str | os.PathLike) -> dict:
     """
     folder = Path(folder)
     cfg_path = folder / CONFIG_NAME
-    meta = _read_json(cfg_path)
+    meta = read_json(cfg_path)
     if meta.get("format") != FORMAT_NAME:
         raise ModelLoadError(cfg_path, f"not a CELAE model description (format "
                                        f"{meta.get('format')!r}, expected {FORMAT_NAME!r})")
@@ -316,10 +248,7 @@ def load_model(name_or_path: str | os.PathLike | None = None,
         k = wrong[0]
         raise ModelLoadError(weights, f"tensor {k!r} has shape {list(found[k])} but "
                                       f"{CONFIG_NAME} implies {list(expected[k])}")
-    checksum = meta.get("weights_sha256")
-    if checksum is not None and checksum != _sha256(weights):
-        raise ModelLoadError(weights, f"contents do not match {CONFIG_NAME} (checksum "
-                                      "differs): the save was interrupted or the file edited")
+    verify_sha256(weights, meta.get("weights_sha256"), CONFIG_NAME)
     try:
         model = build_from_config(arch, config)
         state = load_file(str(weights), device="cpu")
