@@ -279,12 +279,17 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            saved = export.export_audio(path, audio)
+            saved = export.export_audio(path, audio, self._open_songs())
         except CelaeError as err:
             self.state.error(str(err))
             return
         settings.write_value("folders/export", str(saved.parent))
         self.state.info(f"Saved {saved}")
+
+    def _open_songs(self) -> list[Path | None]:
+        """Every song the app has open: an export must never replace one of them."""
+        state = self.state
+        return [e.path for e in state.library] + [state.current_path, state.other_path]
 
     def export_latent(self) -> None:
         """Save the latent of what C plays (the edit, else the reconstruction) as ``.celat``."""

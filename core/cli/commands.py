@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.atomic import ensure_not_input
 from core.cli.progress import ProgressBar
 from core.errors import CelaeError, FileError
 
@@ -59,6 +60,7 @@ def cmd_reconstruct(args) -> Result:
     from core.audio.metrics import quality
     from core.models.inference import reconstruct_song
 
+    ensure_not_input(args.out, args.audio)
     loaded = _load(args)
     audio = load_audio(args.audio, offset=args.offset, duration=args.duration)
     bar = _bar(args, "reconstructing ")
@@ -156,6 +158,7 @@ def cmd_edit(args) -> Result:
     from core.latent.edits import EditParams, apply_edits
     from core.models.inference import decode, encode
 
+    ensure_not_input(args.out, args.audio, args.mix)
     loaded = _load(args)
     clip = loaded.model.config.clip_samples
     audio = load_audio(args.audio)
@@ -208,7 +211,10 @@ def cmd_train(args) -> Result:
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return None
     data = result.as_dict() if hasattr(result, "as_dict") else {}
-    return Result(f"saved model to {args.out}", {"out": str(args.out), **data})
+    skipped = data.get("skipped") or []
+    note = (f" ({len(skipped)} input files skipped; each is listed above with its reason)"
+            if skipped else "")
+    return Result(f"saved model to {args.out}{note}", {"out": str(args.out), **data})
 
 
 def cmd_evaluate(args) -> Result:

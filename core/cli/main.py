@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 
 from core import __version__
 from core.errors import CelaeError
+from core.logs import setup_logging
 
 # What --max-clips means everywhere (core.data.limit); kept here so parsing imports no numpy.
 MAX_CLIPS_HELP = ("use at most this many clips in all: whole songs, spread over the genres, in "
@@ -180,14 +182,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     name = args.command if args.command != "classify" else f"classify-{args.classify_command}"
     handler = cli_commands.HANDLERS[name]
+    log_path = setup_logging("cli")
+    log = logging.getLogger("celae.cli")
+    log.info("celae %s", " ".join(sys.argv[1:] if argv is None else argv))
     try:
         result = handler(args)
     except CelaeError as err:
+        log.info("failed: %s", err)  # the terminal gets it just below, once
         print(f"celae: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        log.info("interrupted")
         print("celae: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug: the traceback goes to the log, one line to the terminal
+        logging.getLogger("celae").critical("uncaught exception", exc_info=True)
+        print(f"celae: internal error: {type(err).__name__}: {err} (the traceback is in "
+              f"{log_path}; please attach it to a bug report)", file=sys.stderr)
+        return 1
     if result is None:
         return 0
     if getattr(args, "json", False):
