@@ -10,10 +10,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from core.models.inference import SongLatent
 
 SOURCES = ("original", "recon", "edited")
 """The three audio sources, in A/B/C order."""
@@ -59,12 +62,15 @@ class Spectrum:
 class SourceData:
     """Everything shown for one source: audio ``[T]``, its spectrogram and quality figures.
 
-    ``quality`` compares the source with the original (``None`` for the original itself).
+    ``quality`` compares the source with the original (``None`` for the original itself);
+    ``latent`` is the latent that decodes to ``audio`` (for the edit: after the edits), which
+    File > Export latent saves.
     """
 
     audio: np.ndarray
     spectrum: Spectrum | None = None
     quality: Any = None
+    latent: SongLatent | None = None
 
 
 class AppState(QObject):

@@ -106,7 +106,8 @@ class EditWorker(QObject):
         z = apply_edits(song.z, params, other, directions=dirs)
         edited = song.with_z(z)
         audio = pad_to(decode_latents(request.model, edited), len(request.original))
-        return source_data(audio, request.original, live=True), z
+        data = dataclasses.replace(source_data(audio, request.original, live=True), latent=edited)
+        return data, z
 
     def _directions(self, request: EditRequest) -> np.ndarray | None:
         """Principal directions ``[K, C, L]`` for this latent shape, cached between requests."""

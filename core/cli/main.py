@@ -85,14 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=None, help="length, in seconds (default all)")
     _visqol_arg(p)
 
-    p = sub.add_parser("encode", parents=[common], help="write a song's latent as .npy + .json")
+    p = sub.add_parser("encode", parents=[common], help="write a song's latent as a .celat file")
     p.add_argument("audio", metavar="AUDIO")
     _model_arg(p)
-    p.add_argument("--out", required=True, metavar="Z.npy")
+    p.add_argument("--out", required=True, metavar="Z.celat")
+    p.add_argument("--bits", type=int, choices=(32, 16, 8), default=32,
+                   help="bits per latent value: 32 (float32), 16 (float16) or 8 (mu-law codes "
+                        "with a per-channel scale); default 32")
 
-    p = sub.add_parser("decode", parents=[common], help="decode a latent .npy back to audio")
-    p.add_argument("latent", metavar="Z.npy")
-    _model_arg(p)
+    p = sub.add_parser("decode", parents=[common],
+                       help="decode a .celat latent (or an older .npy + .json) back to audio")
+    p.add_argument("latent", metavar="Z.celat")
+    p.add_argument("--model", "-m", default=None, metavar="M",
+                   help="model folder or name (default: the model named in the latent file)")
     p.add_argument("--out", required=True, metavar="OUT.wav")
 
     p = sub.add_parser("edit", parents=[common], help="edit a song's latent and decode it")
