@@ -115,9 +115,9 @@ def model_systems(clips: np.ndarray, bits: list[int]) -> list[System]:
         for b in bits:
             est = decode(net, np.stack([roundtrip(zi, b) for zi in z]), length=clips.shape[1])
             out.append(System(f"{entry.name} {b}-bit", "model", rate.kbps[b], est))
-        out.append(System(f"pool+interp 1/{ratio:g}", "pool+interp", rate.kbps[16],
+        out.append(System(f"pool+interp 1/{ratio:.3g}", "pool+interp", rate.kbps[16],
                           pool_interp(clips, ratio)))
-        log(f"{entry.name}: 1/{ratio:g}, {rate.text()}")
+        log(f"{entry.name}: 1/{ratio:.3g}, {rate.text()}")
     return out
 
 
@@ -163,8 +163,12 @@ def codec(clips: np.ndarray, kind: str, kbps: float, work: Path) -> tuple[np.nda
         out[i], lag = _align(x, y)
         lags.append(lag)
     measured = sizes * 8 / 1000 / (clips.size / SAMPLE_RATE)
-    note = "" if not any(lags) else f"delay {min(lags)}..{max(lags)} samples re-aligned"
-    return out, measured, note
+    notes = []
+    if abs(measured - kbps) > 0.2 * kbps:
+        notes.append(f"asked {kbps:g} kbps, the encoder's nearest rate at {SAMPLE_RATE} Hz")
+    if any(lags):
+        notes.append(f"delay {min(lags)}..{max(lags)} samples re-aligned")
+    return out, measured, "; ".join(notes)
 
 
 def codec_systems(clips: np.ndarray, matched: list[float], fixed: list[float]) -> list[System]:

@@ -252,12 +252,14 @@ def cmd_models(args) -> Result:
     rows = []
     for e in entries:
         rows.append({"name": e.name, "source": e.source, "arch": e.arch, "path": str(e.path),
-                     "latent_shape": list(e.latent_shape) if e.latent_shape else None})
+                     "latent_shape": list(e.latent_shape) if e.latent_shape else None,
+                     **(e.bitrate.as_dict() if e.bitrate else {})})
     if not rows:
         return Result("no models found", {"models": []})
     width = max(len(r["name"]) for r in rows)
-    text = "\n".join(f"{r['name']:<{width}}  {r['source']:<7}  {r['arch']}  {r['path']}"
-                     for r in rows)
+    text = "\n".join(f"{e.name:<{width}}  {e.source:<7}  {e.arch}  "
+                     f"{e.bitrate.text() if e.bitrate else 'no latent shape'}  {e.path}"
+                     for e in entries)
     return Result(text, {"models": rows})
 
 

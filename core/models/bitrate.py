@@ -61,9 +61,14 @@ def bitrate(latent_shape, clip_samples: int = CLIP_SAMPLES,
 
 
 def model_bitrate(meta: dict) -> Bitrate | None:
-    """:func:`bitrate` of a model from its ``config.json`` (None when it has no latent shape)."""
-    shape = meta.get("latent_shape")
-    if not shape:
+    """:func:`bitrate` of a model from its ``config.json``; None when it has no usable latent
+    shape (a listing must not fail on one odd folder)."""
+    try:
+        shape = [int(d) for d in meta.get("latent_shape") or ()]
+        clip = int(meta.get("clip_samples", CLIP_SAMPLES))
+        rate = int(meta.get("sample_rate", SAMPLE_RATE))
+    except (TypeError, ValueError):
         return None
-    return bitrate(shape, int(meta.get("clip_samples", CLIP_SAMPLES)),
-                   int(meta.get("sample_rate", SAMPLE_RATE)))
+    if not shape or min(shape) < 1 or clip < 1 or rate < 1:
+        return None
+    return bitrate(shape, clip, rate)
