@@ -168,8 +168,10 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
-def _plan(n: int, sample_rate: int, clips: int, clip_samples: int) -> tuple[list[int], int, str]:
-    """Excerpt starts, excerpt length and a description, for a song of ``n`` samples."""
+def plan_excerpts(n: int, sample_rate: int = SAMPLE_RATE, clips: int = SONG_CLIPS,
+                  clip_samples: int = CLIP_SAMPLES) -> tuple[list[int], int, str]:
+    """What :func:`song_visqol` scores of a song of ``n`` samples: excerpt starts (samples),
+    excerpt length (samples) and a description for people."""
     if n <= clips * clip_samples:
         return [0], n, "whole song"
     starts = np.linspace(0, n - clip_samples, clips).round().astype(int).tolist()
@@ -213,7 +215,7 @@ def song_visqol(ref: np.ndarray, est: np.ndarray, sample_rate: int = SAMPLE_RATE
     n = min(len(ref), len(est))
     if n < MIN_SECONDS * sample_rate:
         return _too_short(n, sample_rate)
-    starts, length, scope = _plan(n, sample_rate, clips, clip_samples)
+    starts, length, scope = plan_excerpts(n, sample_rate, clips, clip_samples)
     r = np.stack([np.asarray(ref[s:s + length]) for s in starts])
     e = np.stack([np.asarray(est[s:s + length]) for s in starts])
     return _score(r, e, starts, length, scope, sample_rate, on_progress, should_stop)
@@ -253,7 +255,7 @@ def files_visqol(ref_path, est_path, *, ref_offset: float = 0.0, sample_rate: in
     n = int(round(info.duration * sample_rate))
     if n < MIN_SECONDS * sample_rate:
         return _too_short(n, sample_rate)
-    starts, length, scope = _plan(n, sample_rate, clips, clip_samples)
+    starts, length, scope = plan_excerpts(n, sample_rate, clips, clip_samples)
     refs, ests = [], []
     for s in starts:
         at, seconds = s / sample_rate, length / sample_rate
