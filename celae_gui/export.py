@@ -51,7 +51,6 @@ def export_latent(path: str | Path, latent: SongLatent, *, model: LoadedModel, s
     edits = {"window": dataclasses.asdict(window), **dataclasses.asdict(edit_params)}
     lf = LatentFile(z=latent.z, length=latent.length, window=latent.clip_samples,
                     hop=latent.hop, sample_rate=SAMPLE_RATE,
-                    model=ModelRef(model.name, model.arch,
-                                   str(model.meta.get("weights_sha256", ""))),
+                    model=ModelRef(model.name, model.arch, model.weights_sha256),
                     edits=edits, source=Path(song).name, bits=bits)
     return save_latent(path, lf, bits=bits)

@@ -16,7 +16,12 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 if TYPE_CHECKING:
+    from core.audio.metrics import Quality
+    from core.genre.files import LoadedClassifier
+    from core.latent.edits import EditParams
+    from core.latent.pca import LatentPCA
     from core.models.inference import SongLatent
+    from core.models.io import LoadedModel
 
 SOURCES = ("original", "recon", "edited")
 """The three audio sources, in A/B/C order."""
@@ -69,7 +74,7 @@ class SourceData:
 
     audio: np.ndarray
     spectrum: Spectrum | None = None
-    quality: Any = None
+    quality: Quality | None = None
     latent: SongLatent | None = None
     baseline: Any = None
     """For the reconstruction: the same figures for pool+interp at the model's ratio."""
@@ -100,25 +105,25 @@ class AppState(QObject):
         from core.latent.edits import EditParams
 
         self._default_params = EditParams()
-        self.model = None
+        self.model: LoadedModel | None = None
         self.model_error = ""
         self.library: list[LibraryEntry] = []
         self.current_path: Path | None = None
         self.window = ClipWindow()
         self.sources: dict[str, SourceData] = {}
-        self.latents = None
-        self.edit_params = self._default_params
+        self.latents: SongLatent | None = None
+        self.edit_params: EditParams = self._default_params
         self.other_path: Path | None = None
-        self._undo: list[tuple[Any, str]] = []
-        self._redo: list[Any] = []
-        self.classifier = None
-        self.latent_pca = None
+        self._undo: list[tuple[EditParams, str]] = []
+        self._redo: list[EditParams] = []
+        self.classifier: LoadedClassifier | None = None
+        self.latent_pca: LatentPCA | None = None
         self.genre_probabilities: dict[str, np.ndarray] = {}
         self.latent_bits = 32
         self.visqol: dict[str, float | None] = {}
 
     # --- model -------------------------------------------------------------------------------
-    def set_model(self, loaded, error: str = "") -> None:
+    def set_model(self, loaded: LoadedModel | None, error: str = "") -> None:
         """Make ``loaded`` (a ``core.models.io.LoadedModel`` or None) the current model."""
         self.model = loaded
         self.model_error = error
@@ -227,7 +232,7 @@ class AppState(QObject):
         data = self.sources.get(kind)
         return None if data is None else data.audio
 
-    def set_latents(self, z) -> None:
+    def set_latents(self, z: SongLatent | None) -> None:
         """The current window's latents: a ``core.models.inference.SongLatent`` (``z[N, C, L]``)."""
         self.latents = z
         self.latents_changed.emit(z)
@@ -312,7 +317,7 @@ class AppState(QObject):
         return dataclasses.replace(self.edit_params, **changes)
 
     # --- exploration: genre classifier, genre probabilities, latent PCA ---------------------
-    def set_classifier(self, loaded) -> None:
+    def set_classifier(self, loaded: LoadedClassifier | None) -> None:
         """The current model's genre classifier (a ``core.genre.files.LoadedClassifier``) or
         None; forgets every genre probability."""
         self.classifier = loaded
@@ -329,7 +334,7 @@ class AppState(QObject):
             self.genre_probabilities[kind] = np.asarray(proba, dtype=np.float64)
         self.genre_changed.emit(kind)
 
-    def set_latent_pca(self, pca) -> None:
+    def set_latent_pca(self, pca: LatentPCA | None) -> None:
         """Principal directions of the model's latents (``core.latent.pca.LatentPCA``) or None."""
         self.latent_pca = pca
         self.pca_changed.emit(pca)

@@ -105,7 +105,7 @@ def _save_checked(out: str, audio: np.ndarray) -> None:
 def _model_ref(loaded):
     from core.latent.file import ModelRef
 
-    return ModelRef(loaded.name, loaded.arch, str(loaded.meta.get("weights_sha256", "")))
+    return ModelRef(loaded.name, loaded.arch, loaded.weights_sha256)
 
 
 def cmd_encode(args) -> Result:

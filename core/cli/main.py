@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from core import __version__
 from core.errors import CelaeError
 
+# What --max-clips means everywhere (core.data.limit); kept here so parsing imports no numpy.
+MAX_CLIPS_HELP = ("use at most this many clips in all: whole songs, spread over the genres, in "
+                  "the train/valid proportions")
 REPORT_ARCHS = ("CELAutoencoderLeakyReLU", "CELAutoencoderSiLU", "CELAutoencoder2",
                 "CELAutoencoder3")
 
@@ -65,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--max-clips", type=int, default=None, help="use at most this many clips")
+    p.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
     p.add_argument("--loss", default="auto",
                    help="mse (the report's), spectral, spectral_wave, spectral_snr, "
@@ -116,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="quality figures of a model over a dataset's validation split")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("data", metavar="DATA")
-    p.add_argument("--max-clips", type=int, default=None)
+    p.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     p.add_argument("--seed", type=int, default=0)
     _visqol_arg(p)
 
@@ -138,7 +141,7 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
     c.add_argument("--head", default=None, help="classifier head (default: the pooled head)")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--device", default="auto")
-    c.add_argument("--max-clips", type=int, default=None)
+    c.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     c = csub.add_parser("eval", parents=[common], help="evaluate a classifier on a dataset")
     c.add_argument("clf", metavar="CLF")
     c.add_argument("data", metavar="DATA")
@@ -153,7 +156,7 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("data", metavar="DATA")
     _model_arg(p)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-clips", type=int, default=None)
+    p.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     p.add_argument("--device", default="auto")
 
     p = sub.add_parser("report", parents=[common], help="write an HTML analysis report")
@@ -163,7 +166,7 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--clf", default=None, metavar="CLF",
                    help="a trained classifier to report on (default: train a probe on the fly)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-clips", type=int, default=None)
+    p.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     p.add_argument("--device", default="auto")
 
 
