@@ -76,7 +76,7 @@ class SourceData:
     spectrum: Spectrum | None = None
     quality: Quality | None = None
     latent: SongLatent | None = None
-    baseline: Any = None
+    baseline: Quality | None = None
     """For the reconstruction: the same figures for pool+interp at the model's ratio."""
 
 

@@ -100,8 +100,8 @@ def held_out_clips(files: list[Path], count: int) -> tuple[np.ndarray, list[str]
 
 def model_systems(clips: np.ndarray, bits: list[int]) -> list[System]:
     """Every bundled model at every depth, with pool+interp at its ratio."""
+    from core.latent.bitrate import bitrate
     from core.latent.quantize import roundtrip
-    from core.models.bitrate import bitrate
     from core.models.inference import decode, encode
     from core.models.io import list_models, load_model
 

@@ -18,7 +18,9 @@ def entry_text(entry) -> str:
 
 def entry_tooltip(entry) -> str:
     """Tool tip of a ``core.models.io.ModelEntry``: its folder and what its latent costs."""
-    rate = getattr(entry, "bitrate", None)
+    from core.latent.bitrate import entry_bitrate
+
+    rate = entry_bitrate(entry)
     if rate is None:
         return str(entry.path)
     return (f"{entry.path}\nLatent: {rate.floats_per_second:,.0f} values/s, {rate.text()}")

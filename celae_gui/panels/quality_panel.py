@@ -131,7 +131,7 @@ class QualityPanel(QGroupBox):
         self._on_model_changed(self._state.model)
 
     def _on_model_changed(self, loaded) -> None:
-        from core.models.bitrate import BIT_DEPTHS, model_bitrate
+        from core.latent.bitrate import BIT_DEPTHS, model_bitrate
 
         rate = None if loaded is None else model_bitrate(loaded.meta)
         if rate is None:

@@ -10,16 +10,15 @@ Messages to the child are ``(ref, est, sample_rate)`` (or None to stop); replies
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
 
 def serve(conn: Any) -> None:
     """Child-process entry point (module level so ``spawn`` can pickle it)."""
-    try:
-        os.nice(10)  # the app's own threads come first
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        os.nice(5)  # the app's own threads come first
     from core.audio.visqol import visqol
     from core.errors import CelaeError
 

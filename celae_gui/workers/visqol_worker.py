@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from celae_gui.workers.base import BaseWorker, TaskSlot
 from core.constants import SAMPLE_RATE
@@ -172,6 +172,8 @@ class VisqolWorker(BaseWorker):
 
 
 CACHE_SIZE = 256
+START_DELAY_MS = 1000
+"""Scoring starts once the shown sources have rested this long (not during a slider drag)."""
 
 
 class VisqolService(QObject):
@@ -187,6 +189,10 @@ class VisqolService(QObject):
         self._cache: OrderedDict[Hashable, float | None] = OrderedDict()
         self._current: dict[str, Hashable] = {}
         self.error = ""
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(START_DELAY_MS)
+        self._timer.timeout.connect(self._start_if_idle)
 
     def forget(self) -> None:
         """Nothing shown is wanted any more (a new reconstruction is coming)."""
@@ -222,11 +228,13 @@ class VisqolService(QObject):
                 state.set_visqol(kind, math.nan)
                 jobs.setdefault(key, VisqolJob(key, kind, original, audio))
         self._queue.set_wanted(list(jobs.values()))
-        self._start_if_idle()
+        if jobs:
+            self._timer.start()
 
     def shutdown(self) -> bool:
         """Cancel, join the thread, stop the child process."""
         self._queue.set_wanted([])
+        self._timer.stop()
         ok = self._slot.shutdown()
         self._scorer.close()
         return ok

@@ -246,20 +246,22 @@ def cmd_models(args) -> Result:
 
         names = architectures()
         return Result("\n".join(names), {"architectures": names})
+    from core.latent.bitrate import entry_bitrate
     from core.models.io import list_models
 
     entries = list_models()
+    rates = [entry_bitrate(e) for e in entries]
     rows = []
-    for e in entries:
+    for e, rate in zip(entries, rates, strict=True):
         rows.append({"name": e.name, "source": e.source, "arch": e.arch, "path": str(e.path),
                      "latent_shape": list(e.latent_shape) if e.latent_shape else None,
-                     **(e.bitrate.as_dict() if e.bitrate else {})})
+                     **(rate.as_dict() if rate else {})})
     if not rows:
         return Result("no models found", {"models": []})
     width = max(len(r["name"]) for r in rows)
     text = "\n".join(f"{e.name:<{width}}  {e.source:<7}  {e.arch}  "
-                     f"{e.bitrate.text() if e.bitrate else 'no latent shape'}  {e.path}"
-                     for e in entries)
+                     f"{rate.text() if rate else 'no latent shape'}  {e.path}"
+                     for e, rate in zip(entries, rates, strict=True))
     return Result(text, {"models": rows})
 
 

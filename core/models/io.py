@@ -31,7 +31,6 @@ from core.atomic import atomic_path, atomic_write_text
 from core.constants import MODEL_FORMAT_VERSION
 from core.errors import ModelLoadError
 from core.models import Autoencoder, build_from_config, config_from_dict, config_to_dict
-from core.models.bitrate import Bitrate, model_bitrate
 from core.paths import bundled_models_dir, user_models_dir
 from core.tensorfile import (
     PICKLE_SUFFIXES,
@@ -96,7 +95,6 @@ class ModelEntry:
     source: str
     latent_shape: tuple[int, ...]
     metrics: dict = field(default_factory=dict)
-    bitrate: Bitrate | None = None
 
 
 # ---------------------------------------------------------------- model folders
@@ -328,6 +326,5 @@ def list_models() -> list[ModelEntry]:
             entries.append(ModelEntry(
                 name=folder.name, path=folder, arch=meta["arch"], source=source,
                 latent_shape=tuple(int(d) for d in meta.get("latent_shape", ())),
-                metrics=metrics if isinstance(metrics, dict) else {},
-                bitrate=model_bitrate(meta)))
+                metrics=metrics if isinstance(metrics, dict) else {}))
     return entries

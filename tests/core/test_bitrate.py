@@ -7,7 +7,7 @@ import json
 import pytest
 
 from core.cli.main import main
-from core.models.bitrate import bitrate, model_bitrate
+from core.latent.bitrate import bitrate, model_bitrate
 
 
 def test_a_latent_of_8_channels_at_1_in_32_costs_its_values_times_the_bits():

@@ -72,3 +72,15 @@ def model_bitrate(meta: dict) -> Bitrate | None:
     if not shape or min(shape) < 1 or clip < 1 or rate < 1:
         return None
     return bitrate(shape, clip, rate)
+
+
+def entry_bitrate(entry) -> Bitrate | None:
+    """:func:`model_bitrate` of a ``core.models.io.ModelEntry`` (re-reads its ``config.json``,
+    a few hundred bytes); None when it cannot be read."""
+    from core.errors import ModelLoadError
+    from core.models.io import read_model_meta
+
+    try:
+        return model_bitrate(read_model_meta(entry.path))
+    except ModelLoadError:
+        return None
