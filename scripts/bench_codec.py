@@ -182,8 +182,12 @@ def codec_systems(clips: np.ndarray, matched: list[float], fixed: list[float]) -
                     except RuntimeError as err:
                         log(f"{kind} at {kbps:g} kbps: {err}")
                         continue
-                    out.append(System(f"{'Opus' if kind == 'opus' else 'MP3'} {kbps:g}k "
-                                      f"({label})", kind, measured, est, note=note))
+                    name = f"{'Opus' if kind == 'opus' else 'MP3'} {kbps:g}k ({label})"
+                    same = next((s for s in out if np.array_equal(s.est, est)), None)
+                    if same is not None:  # the encoder chose the same rate: score it once
+                        same.name += f" = {name}"
+                        continue
+                    out.append(System(name, kind, measured, est, note=note))
     return out
 
 
