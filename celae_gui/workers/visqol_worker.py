@@ -189,6 +189,7 @@ class VisqolService(QObject):
         self._cache: OrderedDict[Hashable, float | None] = OrderedDict()
         self._current: dict[str, Hashable] = {}
         self.error = ""
+        self._closed = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(START_DELAY_MS)
@@ -203,7 +204,8 @@ class VisqolService(QObject):
         """Show the cached scores of what the state shows and queue the missing ones."""
         state = self._state
         original, recon = state.audio("original"), state.source("recon")
-        if original is None or recon is None or state.model is None or self.error:
+        if (original is None or recon is None or state.model is None or self.error
+                or self._closed):
             self.forget()
             return
         song = (str(state.current_path), state.window, str(state.model.path))
@@ -232,7 +234,9 @@ class VisqolService(QObject):
             self._timer.start()
 
     def shutdown(self) -> bool:
-        """Cancel, join the thread, stop the child process."""
+        """Cancel, join the thread, stop the child process; later requests are ignored (results
+        of other tasks can still arrive after the window closed)."""
+        self._closed = True
         self._queue.set_wanted([])
         self._timer.stop()
         ok = self._slot.shutdown()
@@ -240,7 +244,7 @@ class VisqolService(QObject):
         return ok
 
     def _start_if_idle(self) -> None:
-        if len(self._queue) and not self._slot.busy() and not self.error:
+        if len(self._queue) and not self._slot.busy() and not self.error and not self._closed:
             worker = VisqolWorker(self._queue, self._scorer)
             worker.scored.connect(self._on_scored)
             worker.failed.connect(self._on_failed)
