@@ -70,7 +70,26 @@ def cmd_reconstruct(args) -> Result:
     q = quality(audio, recon).as_dict()
     data = {"input": str(args.audio), "output": str(args.out), "model": str(loaded.path),
             "seconds": len(audio) / _sr(loaded), **q}
-    return Result(f"wrote {args.out}: {_figures(q)}", data)
+    text = f"wrote {args.out}: {_figures(q)}"
+    if getattr(args, "visqol", False):
+        text += _visqol_of_output(args, data)
+    return Result(text, data)
+
+
+def _visqol_of_output(args, data: dict) -> str:
+    """Add the output's ViSQOL against the input to ``data``; return the words to print.
+
+    Read back from the two files, so it does not depend on how the output was rendered.
+    """
+    from core.audio.visqol import files_visqol
+
+    bar = _bar(args, "ViSQOL ")
+    figure = files_visqol(args.audio, args.out, ref_offset=args.offset, on_progress=bar)
+    bar.close()
+    data.update(figure.as_dict())
+    if figure.score is None:
+        return f", ViSQOL {figure.scope}"
+    return f", ViSQOL {figure.score:.2f} ({figure.scope})"
 
 
 def _sr(loaded) -> int:
@@ -222,7 +241,7 @@ def cmd_evaluate(args) -> Result:
 
     bar = _bar(args, "evaluating ")
     report = evaluate_model(args.model, args.data, max_clips=args.max_clips, seed=args.seed,
-                            on_progress=bar)
+                            visqol=args.visqol, on_progress=bar)
     bar.close()
     return Result(report.text(), report.as_dict())
 
@@ -233,18 +252,22 @@ def cmd_models(args) -> Result:
 
         names = architectures()
         return Result("\n".join(names), {"architectures": names})
+    from core.latent.bitrate import entry_bitrate
     from core.models.io import list_models
 
     entries = list_models()
+    rates = [entry_bitrate(e) for e in entries]
     rows = []
-    for e in entries:
+    for e, rate in zip(entries, rates, strict=True):
         rows.append({"name": e.name, "source": e.source, "arch": e.arch, "path": str(e.path),
-                     "latent_shape": list(e.latent_shape) if e.latent_shape else None})
+                     "latent_shape": list(e.latent_shape) if e.latent_shape else None,
+                     **(rate.as_dict() if rate else {})})
     if not rows:
         return Result("no models found", {"models": []})
     width = max(len(r["name"]) for r in rows)
-    text = "\n".join(f"{r['name']:<{width}}  {r['source']:<7}  {r['arch']}  {r['path']}"
-                     for r in rows)
+    text = "\n".join(f"{e.name:<{width}}  {e.source:<7}  {e.arch}  "
+                     f"{rate.text() if rate else 'no latent shape'}  {e.path}"
+                     for e, rate in zip(entries, rates, strict=True))
     return Result(text, {"models": rows})
 
 

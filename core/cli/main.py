@@ -37,6 +37,12 @@ def _model_arg(p: argparse.ArgumentParser) -> None:
                    help="model folder or a name from `celae models` (default: the bundled model)")
 
 
+def _visqol_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--visqol", action="store_true",
+                   help="also compute ViSQOL v3 (audio mode, 48 kHz; about 1 s of CPU per "
+                        "second of audio, so a long song is scored on three 5 s clips)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``celae`` argument parser (also used to render the README's command list)."""
     common = _common()
@@ -82,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="OUT.wav")
     p.add_argument("--offset", type=float, default=0.0, help="start, in seconds")
     p.add_argument("--duration", type=float, default=None, help="length, in seconds (default all)")
+    _visqol_arg(p)
 
     p = sub.add_parser("encode", parents=[common], help="write a song's latent as a .celat file")
     p.add_argument("audio", metavar="AUDIO")
@@ -116,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA")
     p.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     p.add_argument("--seed", type=int, default=0)
+    _visqol_arg(p)
 
     p = sub.add_parser("models", parents=[common], help="list bundled and user models")
     p.add_argument("--archs", action="store_true", help="list architecture names instead")
