@@ -10,10 +10,18 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from core.audio.metrics import Quality
+    from core.genre.files import LoadedClassifier
+    from core.latent.edits import EditParams
+    from core.latent.pca import LatentPCA
+    from core.models.inference import SongLatent
+    from core.models.io import LoadedModel
 
 SOURCES = ("original", "recon", "edited")
 """The three audio sources, in A/B/C order."""
@@ -59,12 +67,17 @@ class Spectrum:
 class SourceData:
     """Everything shown for one source: audio ``[T]``, its spectrogram and quality figures.
 
-    ``quality`` compares the source with the original (``None`` for the original itself).
+    ``quality`` compares the source with the original (``None`` for the original itself);
+    ``latent`` is the latent that decodes to ``audio`` (for the edit: after the edits), which
+    File > Export latent saves.
     """
 
     audio: np.ndarray
     spectrum: Spectrum | None = None
-    quality: Any = None
+    quality: Quality | None = None
+    latent: SongLatent | None = None
+    baseline: Quality | None = None
+    """For the reconstruction: the same figures for pool+interp at the model's ratio."""
 
 
 class AppState(QObject):
@@ -84,29 +97,33 @@ class AppState(QObject):
     classifier_changed = Signal(object)
     genre_changed = Signal(str)
     pca_changed = Signal(object)
+    latent_bits_changed = Signal(int)
+    visqol_changed = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         from core.latent.edits import EditParams
 
         self._default_params = EditParams()
-        self.model = None
+        self.model: LoadedModel | None = None
         self.model_error = ""
         self.library: list[LibraryEntry] = []
         self.current_path: Path | None = None
         self.window = ClipWindow()
         self.sources: dict[str, SourceData] = {}
-        self.latents = None
-        self.edit_params = self._default_params
+        self.latents: SongLatent | None = None
+        self.edit_params: EditParams = self._default_params
         self.other_path: Path | None = None
-        self._undo: list[tuple[Any, str]] = []
-        self._redo: list[Any] = []
-        self.classifier = None
-        self.latent_pca = None
+        self._undo: list[tuple[EditParams, str]] = []
+        self._redo: list[EditParams] = []
+        self.classifier: LoadedClassifier | None = None
+        self.latent_pca: LatentPCA | None = None
         self.genre_probabilities: dict[str, np.ndarray] = {}
+        self.latent_bits = 32
+        self.visqol: dict[str, float | None] = {}
 
     # --- model -------------------------------------------------------------------------------
-    def set_model(self, loaded, error: str = "") -> None:
+    def set_model(self, loaded: LoadedModel | None, error: str = "") -> None:
         """Make ``loaded`` (a ``core.models.io.LoadedModel`` or None) the current model."""
         self.model = loaded
         self.model_error = error
@@ -215,7 +232,7 @@ class AppState(QObject):
         data = self.sources.get(kind)
         return None if data is None else data.audio
 
-    def set_latents(self, z) -> None:
+    def set_latents(self, z: SongLatent | None) -> None:
         """The current window's latents: a ``core.models.inference.SongLatent`` (``z[N, C, L]``)."""
         self.latents = z
         self.latents_changed.emit(z)
@@ -225,8 +242,28 @@ class AppState(QObject):
         for kind in SOURCES:
             if kind in self.sources:
                 self.set_source(kind, None)
+        for kind in list(self.visqol):
+            self.set_visqol(kind, None)
         if self.latents is not None:
             self.set_latents(None)
+
+    # --- bitrate and the slow perceptual figure -----------------------------------------------
+    def set_latent_bits(self, bits: int) -> None:
+        """Hear and measure the reconstruction with its latent stored at ``bits`` (32, 16, 8)."""
+        if bits != self.latent_bits:
+            self.latent_bits = int(bits)
+            self.latent_bits_changed.emit(self.latent_bits)
+
+    def set_visqol(self, kind: str, value: float | None) -> None:
+        """ViSQOL of ``kind`` (``"recon"``, ``"baseline"``, ``"edited"``) against the original:
+        a score, NaN while it is being computed, None when there is none."""
+        if value is None:
+            if kind not in self.visqol:
+                return
+            del self.visqol[kind]
+        else:
+            self.visqol[kind] = float(value)
+        self.visqol_changed.emit(kind)
 
     # --- latent edits with undo --------------------------------------------------------------
     def set_edit_params(self, params, merge_key: str = "") -> None:
@@ -280,7 +317,7 @@ class AppState(QObject):
         return dataclasses.replace(self.edit_params, **changes)
 
     # --- exploration: genre classifier, genre probabilities, latent PCA ---------------------
-    def set_classifier(self, loaded) -> None:
+    def set_classifier(self, loaded: LoadedClassifier | None) -> None:
         """The current model's genre classifier (a ``core.genre.files.LoadedClassifier``) or
         None; forgets every genre probability."""
         self.classifier = loaded
@@ -297,7 +334,7 @@ class AppState(QObject):
             self.genre_probabilities[kind] = np.asarray(proba, dtype=np.float64)
         self.genre_changed.emit(kind)
 
-    def set_latent_pca(self, pca) -> None:
+    def set_latent_pca(self, pca: LatentPCA | None) -> None:
         """Principal directions of the model's latents (``core.latent.pca.LatentPCA``) or None."""
         self.latent_pca = pca
         self.pca_changed.emit(pca)

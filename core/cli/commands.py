@@ -6,7 +6,6 @@ Heavy imports (torch, sklearn) happen inside the commands so that ``celae --help
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.atomic import ensure_not_input
 from core.cli.progress import ProgressBar
 from core.errors import CelaeError, FileError
 
@@ -61,6 +61,7 @@ def cmd_reconstruct(args) -> Result:
     from core.audio.metrics import quality
     from core.models.inference import reconstruct_song
 
+    ensure_not_input(args.out, args.audio)
     loaded = _load(args)
     audio = load_audio(args.audio, offset=args.offset, duration=args.duration)
     bar = _bar(args, "reconstructing ")
@@ -70,7 +71,26 @@ def cmd_reconstruct(args) -> Result:
     q = quality(audio, recon).as_dict()
     data = {"input": str(args.audio), "output": str(args.out), "model": str(loaded.path),
             "seconds": len(audio) / _sr(loaded), **q}
-    return Result(f"wrote {args.out}: {_figures(q)}", data)
+    text = f"wrote {args.out}: {_figures(q)}"
+    if getattr(args, "visqol", False):
+        text += _visqol_of_output(args, data)
+    return Result(text, data)
+
+
+def _visqol_of_output(args, data: dict) -> str:
+    """Add the output's ViSQOL against the input to ``data``; return the words to print.
+
+    Read back from the two files, so it does not depend on how the output was rendered.
+    """
+    from core.audio.visqol import files_visqol
+
+    bar = _bar(args, "ViSQOL ")
+    figure = files_visqol(args.audio, args.out, ref_offset=args.offset, on_progress=bar)
+    bar.close()
+    data.update(figure.as_dict())
+    if figure.score is None:
+        return f", ViSQOL {figure.scope}"
+    return f", ViSQOL {figure.score:.2f} ({figure.scope})"
 
 
 def _sr(loaded) -> int:
@@ -85,68 +105,71 @@ def _save_checked(out: str, audio: np.ndarray) -> None:
     save_audio(out, audio)
 
 
+def _model_ref(loaded):
+    from core.latent.file import ModelRef
+
+    return ModelRef(loaded.name, loaded.arch, loaded.weights_sha256)
+
+
 def cmd_encode(args) -> Result:
-    from core.atomic import atomic_path, atomic_write_text
-    from core.audio.io import load_audio, split_clips
-    from core.models.inference import encode
+    from core.audio.io import load_audio
+    from core.latent.file import LatentFile, save_latent
+    from core.latent.quantize import kbps
+    from core.models.inference import encode_song
 
     loaded = _load(args)
     out = Path(args.out)
-    if out.suffix.lower() != ".npy":
-        raise FileError(out, "the latent is written as .npy: give a file name ending in .npy")
     audio = load_audio(args.audio)
-    clip = loaded.model.config.clip_samples
-    z = encode(loaded.model, split_clips(audio, clip))
-    with atomic_path(out) as tmp:
-        np.save(tmp, z.astype(np.float32), allow_pickle=False)
-    meta = {"source": os.path.basename(args.audio), "model": str(loaded.path),
-            "arch": loaded.arch, "sample_rate": _sr(loaded), "clip_samples": clip,
-            "length_samples": int(len(audio)), "shape": list(z.shape)}
-    atomic_write_text(out.with_suffix(".json"), json.dumps(meta, indent=2))
-    return Result(f"wrote {out} (latent {tuple(z.shape)}) and {out.with_suffix('.json').name}",
-                  {"output": str(out), **meta})
+    song = encode_song(loaded.model, audio)
+    lf = LatentFile(z=song.z, length=song.length, window=song.clip_samples, hop=song.hop,
+                    sample_rate=_sr(loaded), model=_model_ref(loaded),
+                    source=os.path.basename(args.audio), bits=args.bits)
+    save_latent(out, lf, bits=args.bits)
+    size = out.stat().st_size
+    rate = kbps(song.z[0].size * _sr(loaded) / song.clip_samples, args.bits)
+    data = {"output": str(out), "source": lf.source, "model": loaded.name, "arch": loaded.arch,
+            "bits": args.bits, "shape": list(song.z.shape), "window": song.clip_samples,
+            "hop": song.hop, "length_samples": song.length, "bytes": size, "kbps": rate}
+    return Result(f"wrote {out} (latent {tuple(song.z.shape)} at {args.bits} bits, "
+                  f"{size} bytes, {rate:.1f} kbps)", data)
 
 
-def _load_latent(path: str) -> tuple[np.ndarray, dict]:
-    p = Path(path)
-    if not p.is_file():
-        raise FileError(p, "file not found")
-    try:
-        z = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise FileError(p, f"not a latent .npy file ({exc})") from None
-    if z.dtype.kind != "f" or z.ndim not in (2, 3):
-        raise FileError(p, f"expected a float array [clips, channels, frames], got "
-                           f"{z.dtype} {z.shape}")
-    if z.ndim == 2:
-        z = z[None]
-    if not np.isfinite(z).all():
-        raise FileError(p, "the latent holds NaN or infinite values")
-    meta = {}
-    side = p.with_suffix(".json")
-    if side.is_file():
+def _decode_model(args, lf):
+    """The model to decode ``lf`` with: ``--model``, else the one the file names."""
+    from core.errors import ModelLoadError
+    from core.models.io import load_model
+
+    name = args.model
+    if name is None and lf.model.name:
         try:
-            meta = json.loads(side.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise FileError(side, f"invalid JSON sidecar ({exc})") from None
-    return z.astype(np.float32), meta
+            return load_model(lf.model.name)
+        except ModelLoadError:
+            raise FileError(args.latent, f"was written by model {lf.model.name!r}, which is not "
+                                         "installed here: pass --model") from None
+    return load_model(name)
 
 
 def cmd_decode(args) -> Result:
-    from core.models.inference import decode
+    from core.latent.file import load_latent, with_model_layout
+    from core.models.inference import decode_latent
 
-    loaded = _load(args)
-    z, meta = _load_latent(args.latent)
-    c, l = loaded.model.latent_shape()
-    if tuple(z.shape[1:]) != (c, l):
-        raise FileError(args.latent, f"latent frames {tuple(z.shape[1:])} do not fit model "
-                                     f"{loaded.path.name} (expects {(c, l)})")
-    audio = decode(loaded.model, z).reshape(-1)
-    length = int(meta.get("length_samples", len(audio)))
-    audio = audio[: min(length, len(audio))]
+    lf = load_latent(args.latent)
+    loaded = _decode_model(args, lf)
+    lf = with_model_layout(lf, loaded.model.clip_samples)
+    sha = str(loaded.meta.get("weights_sha256", ""))
+    if lf.model.weights_sha256 and sha and sha != lf.model.weights_sha256:
+        raise FileError(args.latent, f"was written by model {lf.model.name!r} with other "
+                                     f"weights than {loaded.name!r} has (checksums differ): "
+                                     "decode it with the model that wrote it")
+    c, l = loaded.model.latent_shape(lf.window)
+    if tuple(lf.z.shape[1:]) != (c, l):
+        raise FileError(args.latent, f"latent frames {tuple(lf.z.shape[1:])} do not fit model "
+                                     f"{loaded.name} (expects {(c, l)})")
+    audio = decode_latent(loaded.model, lf.song_latent())
     _save_checked(args.out, audio)
-    return Result(f"wrote {args.out} ({len(audio) / _sr(loaded):.2f} s)",
-                  {"output": str(args.out), "seconds": len(audio) / _sr(loaded)})
+    return Result(f"wrote {args.out} ({len(audio) / lf.sample_rate:.2f} s)",
+                  {"output": str(args.out), "seconds": len(audio) / lf.sample_rate,
+                   "length_samples": len(audio), "model": loaded.name, "bits": lf.bits})
 
 
 def cmd_edit(args) -> Result:
@@ -155,6 +178,7 @@ def cmd_edit(args) -> Result:
     from core.latent.edits import EditParams, apply_edits
     from core.models.inference import decode, encode
 
+    ensure_not_input(args.out, args.audio, args.mix)
     loaded = _load(args)
     clip = loaded.model.config.clip_samples
     audio = load_audio(args.audio)
@@ -220,7 +244,10 @@ def cmd_train(args) -> Result:
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return None
     data = result.as_dict() if hasattr(result, "as_dict") else {}
-    return Result(f"saved model to {args.out}", {"out": str(args.out), **data})
+    skipped = data.get("skipped") or []
+    note = (f" ({len(skipped)} input files skipped; each is listed above with its reason)"
+            if skipped else "")
+    return Result(f"saved model to {args.out}{note}", {"out": str(args.out), **data})
 
 
 def cmd_evaluate(args) -> Result:
@@ -228,7 +255,7 @@ def cmd_evaluate(args) -> Result:
 
     bar = _bar(args, "evaluating ")
     report = evaluate_model(args.model, args.data, max_clips=args.max_clips, seed=args.seed,
-                            on_progress=bar)
+                            visqol=args.visqol, on_progress=bar)
     bar.close()
     return Result(report.text(), report.as_dict())
 
@@ -239,18 +266,22 @@ def cmd_models(args) -> Result:
 
         names = architectures()
         return Result("\n".join(names), {"architectures": names})
+    from core.latent.bitrate import entry_bitrate
     from core.models.io import list_models
 
     entries = list_models()
+    rates = [entry_bitrate(e) for e in entries]
     rows = []
-    for e in entries:
+    for e, rate in zip(entries, rates, strict=True):
         rows.append({"name": e.name, "source": e.source, "arch": e.arch, "path": str(e.path),
-                     "latent_shape": list(e.latent_shape) if e.latent_shape else None})
+                     "latent_shape": list(e.latent_shape) if e.latent_shape else None,
+                     **(rate.as_dict() if rate else {})})
     if not rows:
         return Result("no models found", {"models": []})
     width = max(len(r["name"]) for r in rows)
-    text = "\n".join(f"{r['name']:<{width}}  {r['source']:<7}  {r['arch']}  {r['path']}"
-                     for r in rows)
+    text = "\n".join(f"{e.name:<{width}}  {e.source:<7}  {e.arch}  "
+                     f"{rate.text() if rate else 'no latent shape'}  {e.path}"
+                     for e, rate in zip(entries, rates, strict=True))
     return Result(text, {"models": rows})
 
 
@@ -264,6 +295,21 @@ def _analysis(name: str):
         return Result(out.text() if callable(getattr(out, "text", None)) else str(out),
                       out.as_dict())
     return run
+
+
+def cmd_export(args) -> Result:
+    from core.export import export_model
+
+    bar = _bar(args, "exporting ")
+    result = export_model(args.model, args.out, args.fmt, on_progress=bar)
+    bar.close()
+    p = result.parity
+    text = (f"wrote {', '.join(f.name for f in result.files)} to {result.folder}: matches torch "
+            f"(worst SI-SDR {p.worst_si_sdr_db:.1f} dB, max abs diff "
+            f"{p.worst_max_abs_diff:.2g})")
+    return Result(text, {"folder": str(result.folder), "format": result.format,
+                         "model": result.model_name, "files": [str(f) for f in result.files],
+                         "parity": p.as_dict()})
 
 
 HANDLERS = {
@@ -280,4 +326,5 @@ HANDLERS = {
     "classify-predict": _analysis("classify_predict"),
     "cluster": _analysis("cluster"),
     "report": _analysis("report"),
+    "export": cmd_export,
 }

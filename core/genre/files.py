@@ -13,7 +13,6 @@ instead of silently feeding the head latents it never saw::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -25,10 +24,12 @@ from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, atomic_write_text
 from core.audio.features import LATENT_STATS_VERSION
+from core.bounded_read import read_json
 from core.constants import MODEL_FORMAT_VERSION
-from core.errors import ModelLoadError, TrainingError
+from core.errors import CelaeError, ModelLoadError, TrainingError
 from core.genre.model import HeadConfig, MusicGenreClassifier, build_head
-from core.models.io import LoadedModel, load_model, read_safetensors_header, resolve_model
+from core.models.io import LoadedModel, load_model, resolve_model
+from core.tensorfile import MAX_JSON_BYTES, read_safetensors_header, sha256_file, verify_sha256
 
 FORMAT_NAME = "celae-genre-classifier"
 WEIGHTS_NAME = "model.safetensors"
@@ -69,17 +70,9 @@ class LoadedClassifier:
         return dict(cal) if isinstance(cal, dict) else None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def autoencoder_reference(loaded: LoadedModel) -> dict:
     """What a classifier stores to find ``loaded`` again: name, absolute path, arch, hash."""
-    sha = loaded.meta.get("weights_sha256") or _sha256(loaded.path / WEIGHTS_NAME)
+    sha = loaded.weights_sha256
     return {"name": loaded.name, "path": str(loaded.path.resolve()), "arch": loaded.arch,
             "sha256": sha}
 
@@ -88,8 +81,8 @@ def is_classifier_folder(path: str | os.PathLike) -> bool:
     """True if ``path`` is a folder whose ``config.json`` describes a genre classifier."""
     cfg = Path(path) / CONFIG_NAME
     try:
-        return json.loads(cfg.read_text(encoding="utf-8")).get("format") == FORMAT_NAME
-    except (OSError, ValueError, AttributeError):
+        return read_json(cfg, MAX_JSON_BYTES).get("format") == FORMAT_NAME
+    except (CelaeError, AttributeError):
         return False
 
 
@@ -147,7 +140,7 @@ def save_classifier(classifier: MusicGenreClassifier, folder: str | os.PathLike,
     weights = folder / WEIGHTS_NAME
     with atomic_path(weights) as tmp:
         save_file(state, str(tmp), metadata={"format": FORMAT_NAME})
-    meta["weights_sha256"] = _sha256(weights)
+    meta["weights_sha256"] = sha256_file(weights)
     atomic_write_text(folder / CONFIG_NAME, json.dumps(meta, indent=2))
     return folder
 
@@ -202,10 +195,7 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu",
     cfg_path = folder / CONFIG_NAME
     if not cfg_path.is_file():
         raise ModelLoadError(folder, f"not a classifier folder ({CONFIG_NAME} missing)")
-    try:
-        meta = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelLoadError(cfg_path, f"invalid JSON ({err})") from None
+    meta = read_json(cfg_path, MAX_JSON_BYTES, ModelLoadError, "classifier description")
     fmt = meta.get("format") if isinstance(meta, dict) else None
     if fmt != FORMAT_NAME:
         raise ModelLoadError(cfg_path, f"not a genre classifier description (format {fmt!r})")
@@ -224,17 +214,20 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu",
         raise ModelLoadError(cfg_path, f"trained on latent statistics version "
                                        f"{head_cfg.feature_version}, but this program computes "
                                        f"version {LATENT_STATS_VERSION}; retrain the classifier")
+    if not isinstance(ref.get("sha256"), str) or not ref["sha256"]:
+        # Without the checksum nothing ties the head to the encoder it was trained on.
+        raise ModelLoadError(cfg_path, "names no checksum of its autoencoder, so it cannot be "
+                                       "matched to one; retrain the classifier")
     if autoencoder is None:
         autoencoder = load_model(_find_autoencoder(folder, ref, cfg_path), device)
-    found_sha = autoencoder.meta.get("weights_sha256") or _sha256(autoencoder.path / WEIGHTS_NAME)
-    if ref.get("sha256") and found_sha != ref["sha256"]:
+    found_sha = autoencoder.weights_sha256
+    if found_sha != ref["sha256"]:
         raise ModelLoadError(cfg_path, f"autoencoder {autoencoder.name!r} has changed since this "
                                        "classifier was trained (weights hash differs); retrain "
                                        "the classifier")
     weights = folder / WEIGHTS_NAME
     read_safetensors_header(weights)
-    if meta.get("weights_sha256") and meta["weights_sha256"] != _sha256(weights):
-        raise ModelLoadError(weights, f"contents do not match {CONFIG_NAME} (checksum differs)")
+    verify_sha256(weights, meta.get("weights_sha256") or None, CONFIG_NAME)
     head = build_head(head_cfg)
     try:
         head.load_state_dict(load_file(str(weights), device="cpu"), strict=True)

@@ -14,7 +14,6 @@ save.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -27,13 +26,16 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, sweep_stale_temps
-from core.errors import TrainingError
+from core.bounded_read import read_json
+from core.errors import FileError, TrainingError
+from core.tensorfile import sha256_file
 
 CHECKPOINT_FORMAT = 1
 STATE_NAME = "state.json"
 _TENSORS_PREFIX = "tensors-"
 _TENSORS_SUFFIX = ".safetensors"
 _SLOW_ENV = "CELAE_TEST_SLOW_CHECKPOINT"
+MAX_STATE_BYTES = 64 * 1024 * 1024
 """Test hook: seconds to sleep inside each atomic write, so a test's kill can land there."""
 
 
@@ -72,7 +74,7 @@ def save_checkpoint(folder: str | os.PathLike, state: dict[str, Any]) -> None:
     with atomic_path(folder / name) as tmp:
         save_file(tensors, str(tmp), metadata={"format": str(CHECKPOINT_FORMAT)})
         _test_pause()
-    digest = _sha256(folder / name)
+    digest = sha256_file(folder / name)
     doc = {"format": CHECKPOINT_FORMAT, "tensors_file": name, "sha256": digest, "state": encoded}
     with atomic_path(folder / STATE_NAME) as tmp:
         tmp.write_text(json.dumps(doc), encoding="utf-8")
@@ -98,18 +100,20 @@ def load_checkpoint(folder: str | os.PathLike, device: str | torch.device = "cpu
     if not state_path.is_file():
         raise TrainingError(f"{folder.name}: no checkpoint to resume from ({STATE_NAME} missing)")
     try:
-        doc = json.loads(state_path.read_text(encoding="utf-8"))
+        doc = read_json(state_path, MAX_STATE_BYTES, what="checkpoint state")
         fmt, name, digest, encoded = (doc["format"], doc["tensors_file"], doc["sha256"],
                                       doc["state"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise TrainingError(f"{STATE_NAME}: unreadable checkpoint state ({exc})") from exc
+    except FileError as exc:
+        raise TrainingError(str(exc)) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TrainingError(f"{STATE_NAME}: unreadable checkpoint state ({exc})") from None
     if fmt != CHECKPOINT_FORMAT:
         raise TrainingError(f"{STATE_NAME}: checkpoint format {fmt} is not supported "
                             f"(this version reads {CHECKPOINT_FORMAT})")
     tensors_path = folder / str(name)
     if Path(str(name)).name != name or not tensors_path.is_file():
         raise TrainingError(f"{name}: checkpoint tensor file is missing")
-    if _sha256(tensors_path) != digest:
+    if sha256_file(tensors_path) != digest:
         raise TrainingError(f"{name}: checkpoint tensor file does not match {STATE_NAME}")
     try:
         tensors = load_file(str(tensors_path), device=str(device))
@@ -126,12 +130,6 @@ def _test_pause() -> None:
         time.sleep(float(seconds))
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _encode(obj: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
