@@ -44,6 +44,7 @@ class Scored:
     si_sdr: float
     log_mel_l1: float
     mr_stft: float
+    visqol: float = float("nan")
 
 
 def held_out_clips(folder: str, per_track: int) -> tuple[np.ndarray, int]:
@@ -60,26 +61,35 @@ def held_out_clips(folder: str, per_track: int) -> tuple[np.ndarray, int]:
     return clips[keep], len(np.unique(owners))
 
 
-def score(name: str, ref: np.ndarray, est: np.ndarray, ratio: float, floats_per_s: float
-          ) -> Scored:
+def score(name: str, ref: np.ndarray, est: np.ndarray, ratio: float, floats_per_s: float,
+          visqol_clips: int = 0) -> Scored:
     q = quality(ref, est)
-    return Scored(name, ratio, floats_per_s, q.si_sdr, q.log_mel_l1, q.mr_stft)
+    v = float("nan")
+    if visqol_clips:
+        from core.audio.visqol import visqol_clips as vq
+
+        # ViSQOL costs seconds a clip: a fixed, evenly spread subset of the same clips.
+        pick = np.unique(np.linspace(0, len(ref) - 1, min(visqol_clips, len(ref))).round()
+                         ).astype(int)
+        v = float(np.nanmean(vq(ref[pick], est[pick])))
+    return Scored(name, ratio, floats_per_s, q.si_sdr, q.log_mel_l1, q.mr_stft, v)
 
 
-def baseline(ref: np.ndarray, ratio: float) -> Scored:
+def baseline(ref: np.ndarray, ratio: float, visqol_clips: int = 0) -> Scored:
     return score(f"pool+interp 1/{ratio:g}", ref, pool_interp(ref, ratio), ratio,
-                 SAMPLE_RATE / ratio)
+                 SAMPLE_RATE / ratio, visqol_clips)
 
 
 def markdown(rows: list[tuple[Scored, Scored]], header: str) -> str:
     lines = [header, "",
-             "| model | ratio | latent floats/s | SI-SDR dB | log-mel L1 | MR-STFT | "
-             "pool+interp SI-SDR dB | pool+interp log-mel L1 | pool+interp MR-STFT |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| model | ratio | latent floats/s | SI-SDR dB | log-mel L1 | MR-STFT | ViSQOL | "
+             "pool+interp SI-SDR dB | pool+interp log-mel L1 | pool+interp MR-STFT | "
+             "pool+interp ViSQOL |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for m, b in rows:
         lines.append(f"| {m.name} | 1/{m.ratio:g} | {m.floats_per_s:,.0f} | {m.si_sdr:.2f} | "
-                     f"{m.log_mel_l1:.3f} | {m.mr_stft:.3f} | {b.si_sdr:.2f} | "
-                     f"{b.log_mel_l1:.3f} | {b.mr_stft:.3f} |")
+                     f"{m.log_mel_l1:.3f} | {m.mr_stft:.3f} | {m.visqol:.2f} | {b.si_sdr:.2f} | "
+                     f"{b.log_mel_l1:.3f} | {b.mr_stft:.3f} | {b.visqol:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -104,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("models", nargs="*", help="model names or folders (default: every bundled)")
     ap.add_argument("--data", default=str(ROOT / "bench-out" / "real-music" / "test"))
     ap.add_argument("--clips-per-track", type=int, default=4)
+    ap.add_argument("--visqol", type=int, default=0, metavar="N",
+                    help="also ViSQOL on N of the clips, evenly spread (about 5 s a clip)")
     ap.add_argument("--out", default=None, help="markdown file to write (and .json beside)")
     args = ap.parse_args(argv)
     import torch
@@ -121,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         # Samples per kept float, all channels counted: a 1/4 codec keeps 8 channels at 1/32.
         ratio = round(model.clip_samples / (c * length), 2)
         est = reconstruct(model, ref, batch_size=4)
-        rows.append((score(loaded.name, ref, est, ratio, floats_per_s), baseline(ref, ratio)))
+        rows.append((score(loaded.name, ref, est, ratio, floats_per_s, args.visqol),
+                     baseline(ref, ratio, args.visqol)))
     base4 = baseline(ref, 4)
     cmd = " ".join(argv if argv is not None else sys.argv[1:])
     header = (f"Held-out real music: {len(ref)} clips of 5 s from {tracks} test tracks of "
