@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,6 +48,7 @@ from core.training.config import EpochRecord, TrainConfig, TrainResult
 from core.training.data import TrainingData, prepare_data
 from core.training.distributed import DistContext, setup_distributed
 from core.training.run_lock import run_lock
+from core.training.threads import torch_settings
 
 CHECKPOINT_DIRNAME = "checkpoint"
 PCA_CLIPS = 256
@@ -108,7 +108,7 @@ def train(config: TrainConfig, data: Any, *, split: Any = None,
     device = pick_device(config.device)
     ctx = setup_distributed(device)
     try:
-        with _torch_settings(config, ctx):
+        with torch_settings(config, ctx):
             report = Throttle(on_progress or no_progress) if ctx.is_main else no_progress
             stop = should_stop if ctx.is_main else never_stop
             # Rank 0 decodes into the clip cache first; the others then open the finished
@@ -488,33 +488,6 @@ def _all_finite(model: nn.Module) -> bool:
 
 def _clone_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
-
-
-@contextlib.contextmanager
-def _torch_settings(config: TrainConfig, ctx: DistContext) -> Iterator[None]:
-    """A thread count that leaves room for the other ranks, restored afterwards.
-
-    Determinism: every kernel these models use on the CPU (conv1d, BatchNorm, adaptive average
-    pooling, linear interpolation, Adam) is deterministic for a fixed thread count, which the
-    resume tests check bit for bit. ``torch.use_deterministic_algorithms`` is not called: it
-    imports torch._inductor and torch._dynamo (seconds, on every training start) and adds nothing
-    on the CPU. On CUDA, cuDNN's non-deterministic autotuning is turned off for the run instead.
-    """
-    threads = torch.get_num_threads()
-    cudnn = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
-    wanted = config.threads
-    if wanted is None and ctx.world > 1:
-        local = int(os.environ.get("LOCAL_WORLD_SIZE", ctx.world))
-        wanted = max(1, (os.cpu_count() or 1) // local)
-    if wanted is not None:
-        torch.set_num_threads(wanted)
-    if ctx.device.type == "cuda":
-        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn
 
 
 def _clock(seconds: float) -> str:
