@@ -77,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="OUT.wav")
     p.add_argument("--offset", type=float, default=0.0, help="start, in seconds")
     p.add_argument("--duration", type=float, default=None, help="length, in seconds (default all)")
+    p.add_argument("--figures", default="auto", choices=["auto", "all", "basic", "none"],
+                   help="quality figures: all (SNR, SI-SDR, log-mel L1, MR-STFT), basic (SNR, "
+                        "SI-SDR), none; auto: all up to 60 s of audio, basic beyond")
+    p.add_argument("--normalize", action="store_true",
+                   help="peak-normalise the input first (reads the file twice)")
+    p.add_argument("--engine", default="auto", choices=["auto", "onnx", "torch"],
+                   help="run the model with onnxruntime (auto: when installed) or torch")
+    p.add_argument("--threads", type=int, default=1, help="compute threads for the model")
 
     p = sub.add_parser("encode", parents=[common], help="write a song's latent as .npy + .json")
     p.add_argument("audio", metavar="AUDIO")
