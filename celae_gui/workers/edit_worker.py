@@ -16,6 +16,7 @@ import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
@@ -30,6 +31,13 @@ from celae_gui.workers.reconstruct_worker import (
 )
 from core.errors import CelaeError
 
+if TYPE_CHECKING:
+    from core.genre.files import LoadedClassifier
+    from core.latent.edits import EditParams
+    from core.latent.pca import LatentPCA
+    from core.models.base import Autoencoder
+    from core.models.inference import SongLatent
+
 log = logging.getLogger(__name__)
 
 
@@ -38,15 +46,15 @@ class EditRequest:
     """One decode of edited latents (a ``SongLatent``); ``original`` is audio ``[T]``."""
 
     generation: int
-    model: object
-    latents: object
-    params: object
+    model: Autoencoder
+    latents: SongLatent
+    params: EditParams
     original: np.ndarray
     window: ClipWindow
     other_path: Path | None = None
-    pca: object = None
+    pca: LatentPCA | None = None
     """``core.latent.pca.LatentPCA`` the ``pc_offsets`` move along (None: offsets ignored)."""
-    classifier: object = None
+    classifier: LoadedClassifier | None = None
     """``core.genre.files.LoadedClassifier`` giving the edited latent's genres, or None."""
 
 
@@ -106,7 +114,8 @@ class EditWorker(QObject):
         z = apply_edits(song.z, params, other, directions=dirs)
         edited = song.with_z(z)
         audio = pad_to(decode_latents(request.model, edited), len(request.original))
-        return source_data(audio, request.original, live=True), z
+        data = dataclasses.replace(source_data(audio, request.original, live=True), latent=edited)
+        return data, z
 
     def _directions(self, request: EditRequest) -> np.ndarray | None:
         """Principal directions ``[K, C, L]`` for this latent shape, cached between requests."""
