@@ -191,6 +191,7 @@ class Controller(QObject):
         self.live = LiveRenderService(lambda audio: playback.share_live("edited", audio), self)
         self._live_position = playback.position
         self.live.edited.connect(self._on_live_edited)
+        self.live.genres_ready.connect(self._on_edit_genres)
         self.live.failed.connect(self._on_edit_failed)
 
     def _request_live(self) -> bool:
@@ -208,7 +209,8 @@ class Controller(QObject):
                                         len(state.edit_params.pc_offsets))
         self.edits.invalidate()
         self.live.request(state.model.model, state.latents, state.edit_params,
-                          state.audio("original"), self._live_position(), directions=directions)
+                          state.audio("original"), self._live_position(), directions=directions,
+                          classifier=state.classifier)
         return True
 
     def _on_live_edited(self, data, _times) -> None:

@@ -44,6 +44,8 @@ class LiveRequest:
     directions: np.ndarray | None = None
     other: np.ndarray | None = None
     requested_at: float = 0.0
+    classifier: object = None
+    """``core.genre.files.LoadedClassifier`` giving the edited latent's genres, or None."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class LiveRenderWorker(QObject):
 
     heard = Signal(int, float)
     done = Signal(int, object, object)
+    genres = Signal(int, object)
     failed = Signal(int, str)
     _wake = Signal()
 
@@ -92,7 +95,7 @@ class LiveRenderWorker(QObject):
         if request is None or self.stop_event.is_set():
             return
         try:
-            audio, times = self._render(request)
+            audio, z, times = self._render(request)
         except _Superseded:
             return
         except CelaeError as err:
@@ -102,12 +105,27 @@ class LiveRenderWorker(QObject):
             log.error("live render failed:\n%s", traceback.format_exc())
             self.failed.emit(request.generation, f"{type(err).__name__}: {err}")
             return
+        import dataclasses
+
         from celae_gui.views.figures import source_data
 
-        self.done.emit(request.generation, source_data(audio, request.original, live=True),
-                       times)
+        data = dataclasses.replace(source_data(audio, request.original, live=True),
+                                   latent=request.latents.with_z(z))
+        self.done.emit(request.generation, data, times)
+        if request.classifier is not None:
+            self._emit_genres(request, z)
 
-    def _render(self, request: LiveRequest) -> tuple[np.ndarray, LiveTimes]:
+    def _emit_genres(self, request: LiveRequest, z: np.ndarray) -> None:
+        from core.genre.probe import predict_proba_from_latent
+
+        try:
+            proba = predict_proba_from_latent(request.classifier.classifier, z).mean(0)
+        except (CelaeError, ValueError, RuntimeError) as err:
+            log.warning("genre probabilities of the edit failed: %s", err)
+            return
+        self.genres.emit(request.generation, proba)
+
+    def _render(self, request: LiveRequest) -> tuple[np.ndarray, np.ndarray, LiveTimes]:
         from core.latent.window_edits import SongEdits, latent_rms
         from core.models.streaming import LatentRenderer, WindowPlan, torch_decode_fn
 
@@ -117,8 +135,16 @@ class LiveRenderWorker(QObject):
         edits = SongEdits(request.params, rms=self._rms, other=request.other,
                           directions=request.directions)
         plan = WindowPlan(length=song.length, clip=song.clip_samples, hop=song.hop)
+        edited = np.empty_like(song.z)
+
+        def record(first: int, z: np.ndarray) -> np.ndarray:
+            # The edited latent is what File > Export latent saves: it decodes to this audio.
+            out = edits(first, z)
+            edited[first:first + len(out)] = out
+            return out
+
         renderer = LatentRenderer(plan, song.z,
-                                  torch_decode_fn(request.model, song.clip_samples, edits))
+                                  torch_decode_fn(request.model, song.clip_samples, record))
         # calloc'd: the pages not yet rendered cost nothing and play as silence.
         out = np.zeros(plan.length, dtype=np.float32)
         position = min(plan.length - 1, round(request.position * SAMPLE_RATE))
@@ -142,7 +168,7 @@ class LiveRenderWorker(QObject):
                 if block.stop >= resume:
                     break
         now = time.perf_counter()
-        return out, LiveTimes(heard_s=(heard_at or now) - request.requested_at,
+        return out, edited, LiveTimes(heard_s=(heard_at or now) - request.requested_at,
                               complete_s=now - request.requested_at, windows=windows)
 
     def _superseded_raise(self) -> bool:
@@ -165,6 +191,7 @@ class LiveRenderService(QObject):
 
     heard = Signal(float)
     edited = Signal(object, object)
+    genres_ready = Signal(object)
     failed = Signal(str)
 
     def __init__(self, share: Callable[[np.ndarray], None], parent: QObject | None = None):
@@ -176,15 +203,18 @@ class LiveRenderService(QObject):
         self._worker.moveToThread(self._thread)
         self._worker.heard.connect(self._on_heard)
         self._worker.done.connect(self._on_done)
+        self._worker.genres.connect(self._on_genres)
         self._worker.failed.connect(self._on_failed)
         self._thread.start()
 
     def request(self, model, latents, params, original: np.ndarray, position: float, *,
-                directions: np.ndarray | None = None, other: np.ndarray | None = None) -> int:
+                directions: np.ndarray | None = None, other: np.ndarray | None = None,
+                classifier=None) -> int:
         """Render ``latents`` edited by ``params`` from ``position`` seconds; the generation."""
         self._generation += 1
         self._worker.submit(LiveRequest(self._generation, model, latents, params, original,
-                                        position, directions, other, time.perf_counter()))
+                                        position, directions, other, time.perf_counter(),
+                                        classifier))
         return self._generation
 
     def invalidate(self) -> None:
@@ -198,6 +228,10 @@ class LiveRenderService(QObject):
     def _on_done(self, generation: int, data, times) -> None:
         if generation == self._generation:
             self.edited.emit(data, times)
+
+    def _on_genres(self, generation: int, proba) -> None:
+        if generation == self._generation:
+            self.genres_ready.emit(proba)
 
     def _on_failed(self, generation: int, message: str) -> None:
         if generation == self._generation:

@@ -83,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures", default="auto", choices=["auto", "all", "basic", "none"],
                    help="quality figures: all (SNR, SI-SDR, log-mel L1, MR-STFT), basic (SNR, "
                         "SI-SDR), none; auto: all up to 60 s of audio, basic beyond")
-    p.add_argument("--normalize", action="store_true",
-                   help="peak-normalise the input first (reads the file twice)")
+    p.add_argument("--no-normalize", dest="normalize", action="store_false",
+                   help="skip peak normalisation (as `celae encode` and the app do it), which "
+                        "needs one extra decoding pass to find the peak")
     p.add_argument("--engine", default="auto", choices=["auto", "onnx", "torch"],
                    help="run the model with onnxruntime (auto: when installed) or torch")
     p.add_argument("--threads", type=int, default=1, help="compute threads for the model")

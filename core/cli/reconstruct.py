@@ -8,8 +8,9 @@ windows of :func:`core.models.inference.reconstruct_song` and run through the mo
 whatever the song's length. The model runs through onnxruntime when it is installed
 (:mod:`core.models.onnx_engine`, no torch import once a model's graph is cached), else torch.
 
-The input is not peak-normalised (that needs the whole song first): ``--normalize`` reads the
-file twice, once for its peak. The spectral figures (log-mel L1, MR-STFT) cost about as much as
+The input is peak-normalised, as ``celae encode`` and the app do, so ``encode`` then ``decode``
+gives the same file; finding the peak costs one decoding pass before the streaming one, which
+``--no-normalize`` skips. The spectral figures (log-mel L1, MR-STFT) cost about as much as
 the default model, so ``--figures auto`` computes them for songs up to
 :data:`SPECTRAL_AUTO_SECONDS` only; ``--figures all`` always, ``basic`` gives SNR and SI-SDR
 (free), ``none`` nothing.
@@ -177,7 +178,7 @@ def reconstruct_file(args) -> tuple[dict, Timings]:
     spectral = figures != "none" and _spectral(args, args.audio)
     quality = RunningQuality(sample_rate, spectral=spectral) if figures != "none" else None
     scale = 1.0
-    if getattr(args, "normalize", False):
+    if getattr(args, "normalize", True):
         peak = _peak(args.audio, args.offset, args.duration)
         scale = 1.0 / peak if peak > 0 else 1.0
 
