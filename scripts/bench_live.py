@@ -9,6 +9,10 @@ default model (``--model`` another), "Whole song" is ticked, and the scale slide
 - complete: to the whole edited song in the state (plots, figures, export);
 - stall: the longest gap of a 5 ms GUI timer from the move to completion.
 
+Then, per bundled model and block size, live input through :class:`core.models.live.LiveEngine`:
+algorithmic latency (block + measured receptive context, before the sound device's buffers)
+and compute real-time factor (median over 30 blocks, one torch thread).
+
 Prints median, p95 and worst; the load average beside them (a busy machine makes every figure
 worse). ``--json`` prints one JSON object last.
 """
@@ -110,17 +114,44 @@ def run(iterations: int, model: str | None, minutes: float) -> dict:
             "load_average": round(os.getloadavg()[0], 2)}
 
 
+def live_input(blocks=(256, 512, 1024, 2048)) -> list[dict]:
+    import torch
+
+    from core.models.io import load_model
+    from core.models.live import measure_live
+
+    torch.set_num_threads(1)
+    rows = []
+    for name in ("celae-silu-demo", "celcodec4-demo"):
+        loaded = load_model(name)
+        for block in blocks:
+            r = measure_live(loaded.model, block, loaded.model.sample_rate, blocks=30)
+            rows.append({"model": name, "block": block, "latency_ms": round(r.latency_ms, 1),
+                         "real_time_factor": round(r.real_time_factor, 3),
+                         "keeps_up": r.keeps_up})
+            print(f"  live {name} block {block}: latency {r.latency_ms:.1f} ms, compute "
+                  f"real-time factor {r.real_time_factor:.3f}"
+                  f"{'' if r.keeps_up else ' (cannot keep up)'}", flush=True)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--iterations", type=int, default=15)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--model", default=None)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", choices=["song", "input"], default=None)
     args = parser.parse_args()
     try:
-        result = run(args.iterations, args.model, args.minutes)
+        result = {} if args.only == "input" else run(args.iterations, args.model, args.minutes)
+        if args.only != "song":
+            result["live_input"] = live_input()
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
+    if args.only == "input":
+        print(json.dumps(result) if args.json else "")
+        return 0
     print(f"slider to heard (whole {result['minutes']:g}-minute song): median "
           f"{result['heard_ms_median']} ms, p95 {result['heard_ms_p95']} ms (target <= 50 ms)")
     print(f"slider to whole song rendered: median {result['complete_s_median']} s")
