@@ -103,6 +103,7 @@ def bench_speed(work: Path, runs: int, models: tuple[str, ...]) -> list[dict]:
                      "wall_s": round(wall, 3), "x_real_time": round(data["seconds"] / wall, 1),
                      "imports_s": round(wall - t["total"], 3), **{f"{k}_s": t[k] for k in (
                          "model_load", "decode", "model", "figures", "write")},
+                     "peak_pass_s": t.get("peak_pass", 0.0),
                      "rss_mb": rss, "runs": [round(w, 3) for w in walls],
                      "si_sdr": data.get("si_sdr")})
     return rows
@@ -138,11 +139,12 @@ def main() -> int:
         if args.only in (None, "speed"):
             out["speed"] = bench_speed(work, args.runs, MODELS)
             print("\n| model | engine | audio s | wall s | x real time | imports | load | "
-                  "decode (thread) | model | figures | write | peak RSS MB |")
-            print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+                  "peak pass | decode (thread) | model | figures | write | peak RSS MB |")
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             for r in out["speed"]:
                 print(f"| {r['model']} | {r['engine']} | {r['audio_s']:.0f} | {r['wall_s']:.2f} "
                       f"| {r['x_real_time']} | {r['imports_s']:.2f} | {r['model_load_s']:.2f} | "
+                      f"{r['peak_pass_s']:.2f} | "
                       f"{r['decode_s']:.2f} | {r['model_s']:.2f} | {r['figures_s']:.2f} | "
                       f"{r['write_s']:.2f} | {r['rss_mb']:.0f} |")
         if args.only in (None, "memory"):

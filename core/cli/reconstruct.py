@@ -179,8 +179,10 @@ def reconstruct_file(args) -> tuple[dict, Timings]:
     quality = RunningQuality(sample_rate, spectral=spectral) if figures != "none" else None
     scale = 1.0
     if getattr(args, "normalize", True):
+        t0 = time.perf_counter()
         peak = _peak(args.audio, args.offset, args.duration)
         scale = 1.0 / peak if peak > 0 else 1.0
+        timings.extra["peak_pass"] = round(time.perf_counter() - t0, 4)
 
     def timed_fn(first: int, windows: np.ndarray) -> np.ndarray:
         t0 = time.perf_counter()
