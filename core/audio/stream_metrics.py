@@ -7,7 +7,7 @@ ratios or means of. Frames sit where ``torch.stft(center=True)`` puts them (refl
 both ends), so the streamed figures equal the whole-signal ones up to rounding. The 1024-point
 spectrum serves both the mel figure and the MR-STFT, so no STFT is computed twice.
 
-numpy only (``numpy.fft``): the command line computes these without importing torch.
+numpy and ``scipy.fft`` only: the command line computes these without importing torch.
 """
 
 from __future__ import annotations
@@ -90,7 +90,11 @@ class _Frames:
         view = np.lib.stride_tricks.sliding_window_view(self.buf, self.n, axis=1)
         frames = view[:, : (count - 1) * self.hop + 1: self.hop] * self.window
         self.buf = self.buf[:, count * self.hop:]
-        return np.abs(np.fft.rfft(frames, axis=-1)).astype(np.float32)
+        # scipy's FFT keeps float32 (numpy's goes through float64): 5x faster here. Imported
+        # here, not with the module: it costs a second, which only the spectral figures pay.
+        import scipy.fft
+
+        return np.abs(scipy.fft.rfft(frames, axis=-1))
 
 
 class RunningQuality:
