@@ -162,3 +162,24 @@ def test_memory_does_not_grow_with_the_song(tiny_model, tmp_path):
     big = _peak_rss_mb(long, tiny_model, tmp_path / "o2.wav", env)
     assert sf.info(tmp_path / "o2.wav").frames == 480 * SAMPLE_RATE
     assert big < small + 30, (small, big)
+
+
+@pytest.mark.parametrize("n", [300, 700, 5_000, 60_000])
+def test_figures_fed_in_blocks_equal_the_whole_signal_figures(n):
+    from core.audio import metrics
+    from core.audio import stream_metrics as sm
+
+    assert (sm.MEL_FFT, sm.MEL_FLOOR, sm.STFT_SIZES, sm.DB_CAP) == (
+        metrics.MEL_FFT, metrics.MEL_FLOOR, metrics.STFT_SIZES, metrics.DB_CAP)
+    rng = np.random.default_rng(n)
+    ref = (0.3 * rng.standard_normal(n)).astype(np.float32)
+    est = (ref + 0.1 * rng.standard_normal(n)).astype(np.float32)
+    running = sm.RunningQuality()
+    at, sizes = 0, [17, 1000, 33, 4096]
+    while at < n:
+        size = sizes[at % len(sizes)]
+        running.add(ref[at:at + size], est[at:at + size])
+        at += size
+    streamed, whole = running.result().as_dict(), metrics.quality(ref, est).as_dict()
+    for key, value in whole.items():
+        assert streamed[key] == pytest.approx(value, rel=1e-4), key
