@@ -19,6 +19,7 @@ from celae_gui.workers.edit_worker import EditService
 from celae_gui.workers.model_worker import ModelLoadWorker
 from celae_gui.workers.quality_worker import QualityWorker
 from celae_gui.workers.reconstruct_worker import ReconstructResult, ReconstructWorker
+from celae_gui.workers.visqol_worker import VisqolService
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,10 @@ class Controller(QObject):
         state.current_song_changed.connect(self._on_song_or_window_changed)
         state.window_changed.connect(self._on_song_or_window_changed)
         state.model_changed.connect(self._on_song_or_window_changed)
+        state.latent_bits_changed.connect(self._on_song_or_window_changed)
+        # ViSQOL takes seconds a clip: scored last, in a child process, cached.
+        self.visqol = VisqolService(state, self)
+        self._baseline_audio = None
         state.edit_params_changed.connect(self.request_edit)
         state.other_song_changed.connect(self.request_edit)
         # Principal directions and the classifier take part in every edit pass.
@@ -157,10 +162,12 @@ class Controller(QObject):
         self.edits.invalidate()
         if self.live is not None:
             self.live.invalidate()
+        self.visqol.forget()
         if state.model is None or state.current_path is None:
             self._recon.cancel()
             return
-        worker = ReconstructWorker(state.model.model, state.current_path, state.window)
+        worker = ReconstructWorker(state.model.model, state.current_path, state.window,
+                                   state.latent_bits)
         worker.result.connect(self._on_reconstructed)
         worker.failed.connect(self._on_reconstruct_failed)
         worker.progress.connect(self._on_recon_progress)
@@ -168,7 +175,8 @@ class Controller(QObject):
 
     def _on_reconstructed(self, result: ReconstructResult) -> None:
         state = self.state
-        if result.path != state.current_path or result.window != state.window:
+        if (result.path != state.current_path or result.window != state.window
+                or result.bits != state.latent_bits):
             return
         state.set_source("original", result.original)
         state.set_source("recon", result.recon)
@@ -177,6 +185,8 @@ class Controller(QObject):
         if quality is not None:
             state.info(f"{result.path.name}: reconstructed, SI-SDR {quality.si_sdr:.1f} dB")
         self.reconstructed.emit(result)
+        self._baseline_audio = result.baseline_audio
+        self.visqol.request(self._baseline_audio)
         self.request_edit()
 
     def _on_reconstruct_failed(self, message: str) -> None:
@@ -262,6 +272,7 @@ class Controller(QObject):
         worker, data = self._pending_quality
         if self._quality.is_current(worker) and self.state.source("edited") is data:
             self.state.set_quality("edited", quality)
+            self.visqol.request(self._baseline_audio)
 
     def _on_edit_failed(self, message: str) -> None:
         self.state.error(f"Edit failed: {message}")
@@ -272,6 +283,7 @@ class Controller(QObject):
         ok = self.edits.shutdown()
         if self.live is not None:
             ok = self.live.shutdown() and ok
+        ok = self.visqol.shutdown() and ok
         self._quality_timer.stop()
         for slot in (self._model, self._recon, self._quality, *self._decoders):
             ok = slot.shutdown() and ok

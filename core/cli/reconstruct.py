@@ -18,17 +18,16 @@ the default model, so ``--figures auto`` computes them for songs up to
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from core.errors import CelaeError, FileError
+from core.atomic import ensure_not_input
+from core.errors import CelaeError
 
 SPECTRAL_AUTO_SECONDS = 60.0
 """Longest song whose spectral figures ``--figures auto`` computes."""
@@ -52,22 +51,6 @@ class Timings:
 
     def as_dict(self) -> dict:
         return {k: round(v, 4) for k, v in self.__dict__.items() if k != "extra"} | self.extra
-
-
-def ensure_not_input(out: str | os.PathLike, *inputs: str | os.PathLike) -> None:
-    """Refuse an output path that is one of the inputs (same resolved path or same file)."""
-    out_p = Path(out)
-    for src in inputs:
-        src_p = Path(src)
-        same = out_p.resolve() == src_p.resolve()
-        if not same and out_p.exists() and src_p.exists():
-            try:
-                same = os.path.samefile(out_p, src_p)
-            except OSError:
-                same = False
-        if same:
-            raise FileError(out_p, f"is the input {src_p.name}: the output would replace it; "
-                                   "choose another --out")
 
 
 def _reader(path: str, offset: float, duration: float | None, scale: float,
