@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from core.cli.main import main
+from core.errors import FileError
 from core.export import MAX_ABS_DIFF, ExportError, export_model
 from core.export.parity import probe_signal
 from core.models import registry
@@ -160,11 +162,10 @@ def test_without_onnx_core_imports_and_export_says_what_to_install(tmp_path):
     # onnx and onnxruntime are optional at import time: hide them as an install without them.
     script = f"""
 import sys
-class Hide:
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in ("onnx", "onnxruntime", "onnxscript"):
-            raise ImportError(f"No module named {{name!r}}")
-sys.meta_path.insert(0, Hide())
+# None in sys.modules is how Python marks a module as absent: import raises ImportError and
+# importlib.util.find_spec answers None, as on a machine without these packages.
+for name in ("onnx", "onnxruntime", "onnxscript"):
+    sys.modules[name] = None
 import core.export, core.models, core.cli.commands
 from core.cli.main import main
 sys.exit(main(["export", "celcodec4-demo", "--out", {str(tmp_path / "D")!r}, "-q"]))
@@ -175,3 +176,16 @@ sys.exit(main(["export", "celcodec4-demo", "--out", {str(tmp_path / "D")!r}, "-q
     assert run.stderr.strip().splitlines() == [
         "celae: error: celcodec4-demo: cannot export to ONNX: the onnx package is not installed "
         "(pip install onnx)"]
+
+
+def test_an_export_file_hard_linked_to_a_model_file_is_refused(tmp_path):
+    torch.manual_seed(0)
+    folder = save_model(registry.build_model("CELAutoencoder3", clip_samples=4096).eval(),
+                        tmp_path / "m")
+    before = (folder / "config.json").read_bytes()
+    out = tmp_path / "D"
+    out.mkdir()
+    os.link(folder / "config.json", out / "encoder.onnx")
+    with pytest.raises(FileError, match="would replace the input .*config.json"):
+        export_model(folder, out, "onnx")
+    assert (folder / "config.json").read_bytes() == before
