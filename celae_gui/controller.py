@@ -53,6 +53,7 @@ class Controller(QObject):
         self._recon = TaskSlot("reconstruct", self)
         self._decoders: list[DecodeWorker] = []
         self.edits = EditService(self)
+        self.live = None
         self.edits.edited.connect(self._on_edited)
         # The slow spectral figures of an edit are computed once the sliders rest.
         self._quality = TaskSlot("quality", self)
@@ -159,6 +160,8 @@ class Controller(QObject):
         """Reconstruct the current window of the current song with the current model."""
         state = self.state
         self.edits.invalidate()
+        if self.live is not None:
+            self.live.invalidate()
         self.visqol.forget()
         if state.model is None or state.current_path is None:
             self._recon.cancel()
@@ -190,11 +193,46 @@ class Controller(QObject):
         self.state.error(f"Reconstruction failed: {message}")
 
     # --- live edits --------------------------------------------------------------------------
+    def attach_live(self, playback) -> None:
+        """Render whole-song edits from ``playback``'s play head, heard before the rest of the
+        song is decoded (:mod:`celae_gui.workers.live_render_worker`)."""
+        from celae_gui.workers.live_render_worker import LiveRenderService
+
+        self.live = LiveRenderService(lambda audio: playback.share_live("edited", audio), self)
+        self._live_position = playback.position
+        self.live.edited.connect(self._on_live_edited)
+        self.live.genres_ready.connect(self._on_edit_genres)
+        self.live.failed.connect(self._on_edit_failed)
+
+    def _request_live(self) -> bool:
+        """Route a whole-song edit to the live renderer; False when it cannot take it (a mix
+        toward another song still needs that song's latent, which the edit worker encodes)."""
+        state = self.state
+        if (self.live is None or not state.window.whole_song or len(state.latents.z) < 2
+                or (state.edit_params.mix_t != 0 and state.other_path is not None)):
+            return False
+        directions = None
+        if any(state.edit_params.pc_offsets) and state.latent_pca is not None:
+            from core.latent.pca import directions as pca_directions
+
+            directions = pca_directions(state.latent_pca, tuple(state.latents.z.shape[-2:]),
+                                        len(state.edit_params.pc_offsets))
+        self.edits.invalidate()
+        self.live.request(state.model.model, state.latents, state.edit_params,
+                          state.audio("original"), self._live_position(), directions=directions,
+                          classifier=state.classifier)
+        return True
+
+    def _on_live_edited(self, data, _times) -> None:
+        self._on_edited(data)
+
     def request_edit(self, *_args) -> None:
         """Decode the current latents with the current edit parameters (coalesced)."""
         state = self.state
         original = state.audio("original")
         if state.model is None or state.latents is None or original is None:
+            return
+        if self._request_live():
             return
         self.edits.request(state.model.model, state.latents, state.edit_params, original,
                            state.window, state.other_path, pca=state.latent_pca,
@@ -243,6 +281,8 @@ class Controller(QObject):
     def shutdown(self) -> bool:
         """Cancel every task and join every thread; True when all stopped in time."""
         ok = self.edits.shutdown()
+        if self.live is not None:
+            ok = self.live.shutdown() and ok
         ok = self.visqol.shutdown() and ok
         self._quality_timer.stop()
         for slot in (self._model, self._recon, self._quality, *self._decoders):

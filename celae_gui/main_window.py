@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.state = state or AppState(self)
         self.controller = Controller(self.state, self)
         self.playback = PlaybackController(self.state, self)
+        self.controller.attach_live(self.playback)
         self._shown_once = False
         self._build_panels()
         self._build_actions()
