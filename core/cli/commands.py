@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.atomic import ensure_not_input
 from core.cli.progress import ProgressBar
 from core.errors import CelaeError, FileError
 
@@ -59,6 +60,7 @@ def cmd_reconstruct(args) -> Result:
     from core.audio.metrics import quality
     from core.models.inference import reconstruct_song
 
+    ensure_not_input(args.out, args.audio)
     loaded = _load(args)
     audio = load_audio(args.audio, offset=args.offset, duration=args.duration)
     bar = _bar(args, "reconstructing ")
@@ -175,6 +177,7 @@ def cmd_edit(args) -> Result:
     from core.latent.edits import EditParams, apply_edits
     from core.models.inference import decode, encode
 
+    ensure_not_input(args.out, args.audio, args.mix)
     loaded = _load(args)
     clip = loaded.model.config.clip_samples
     audio = load_audio(args.audio)
@@ -227,7 +230,10 @@ def cmd_train(args) -> Result:
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return None
     data = result.as_dict() if hasattr(result, "as_dict") else {}
-    return Result(f"saved model to {args.out}", {"out": str(args.out), **data})
+    skipped = data.get("skipped") or []
+    note = (f" ({len(skipped)} input files skipped; each is listed above with its reason)"
+            if skipped else "")
+    return Result(f"saved model to {args.out}{note}", {"out": str(args.out), **data})
 
 
 def cmd_evaluate(args) -> Result:
@@ -277,6 +283,21 @@ def _analysis(name: str):
     return run
 
 
+def cmd_export(args) -> Result:
+    from core.export import export_model
+
+    bar = _bar(args, "exporting ")
+    result = export_model(args.model, args.out, args.fmt, on_progress=bar)
+    bar.close()
+    p = result.parity
+    text = (f"wrote {', '.join(f.name for f in result.files)} to {result.folder}: matches torch "
+            f"(worst SI-SDR {p.worst_si_sdr_db:.1f} dB, max abs diff "
+            f"{p.worst_max_abs_diff:.2g})")
+    return Result(text, {"folder": str(result.folder), "format": result.format,
+                         "model": result.model_name, "files": [str(f) for f in result.files],
+                         "parity": p.as_dict()})
+
+
 HANDLERS = {
     "demo-data": cmd_demo_data,
     "train": cmd_train,
@@ -291,4 +312,5 @@ HANDLERS = {
     "classify-predict": _analysis("classify_predict"),
     "cluster": _analysis("cluster"),
     "report": _analysis("report"),
+    "export": cmd_export,
 }

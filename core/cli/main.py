@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 
 from core import __version__
 from core.errors import CelaeError
+from core.logs import setup_logging
 
 # What --max-clips means everywhere (core.data.limit); kept here so parsing imports no numpy.
 MAX_CLIPS_HELP = ("use at most this many clips in all: whole songs, spread over the genres, in "
@@ -127,7 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--archs", action="store_true", help="list architecture names instead")
 
     _add_analysis(sub, common)
+    _add_export(sub, common)
     return parser
+
+
+def _add_export(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("export", parents=[common],
+                       help="write a model's encoder and decoder as ONNX or TorchScript, "
+                            "checked against torch")
+    p.add_argument("model", metavar="MODEL", help="model folder or a name from `celae models`")
+    p.add_argument("--format", dest="fmt", default="onnx", choices=["onnx", "torchscript"])
+    p.add_argument("--out", required=True, metavar="DIR")
 
 
 def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
@@ -178,14 +190,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     name = args.command if args.command != "classify" else f"classify-{args.classify_command}"
     handler = cli_commands.HANDLERS[name]
+    log_path = setup_logging("cli")
+    log = logging.getLogger("celae.cli")
+    log.info("celae %s", " ".join(sys.argv[1:] if argv is None else argv))
     try:
         result = handler(args)
     except CelaeError as err:
+        log.info("failed: %s", err)  # the terminal gets it just below, once
         print(f"celae: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        log.info("interrupted")
         print("celae: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug: the traceback goes to the log, one line to the terminal
+        logging.getLogger("celae").critical("uncaught exception", exc_info=True)
+        print(f"celae: internal error: {type(err).__name__}: {err} (the traceback is in "
+              f"{log_path}; please attach it to a bug report)", file=sys.stderr)
+        return 1
     if result is None:
         return 0
     if getattr(args, "json", False):
