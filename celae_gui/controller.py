@@ -42,6 +42,8 @@ class Controller(QObject):
     progress = Signal(str, float, str)
     reconstructed = Signal(object)
     model_load_done = Signal(bool)
+    busy_changed = Signal(str)
+    """What is being computed for the view ("" when nothing): a reconstruction or an edit."""
 
     def __init__(self, state: AppState, parent: QObject | None = None):
         super().__init__(parent)
@@ -51,6 +53,7 @@ class Controller(QObject):
         self._model = TaskSlot("model", self)
         self._recon = TaskSlot("reconstruct", self)
         self._decoders: list[DecodeWorker] = []
+        self._failures: dict[QObject, list[LibraryEntry]] = {}
         self.edits = EditService(self)
         self.edits.edited.connect(self._on_edited)
         # The slow spectral figures of an edit are computed once the sliders rest.
@@ -61,8 +64,9 @@ class Controller(QObject):
         self._quality_timer.timeout.connect(self._measure_edit)
         self.edits.failed.connect(self._on_edit_failed)
         state.current_song_changed.connect(self._on_song_or_window_changed)
-        state.window_changed.connect(self._on_song_or_window_changed)
-        state.model_changed.connect(self._on_song_or_window_changed)
+        state.window_changed.connect(self._on_window_changed)
+        state.model_changed.connect(self._on_model_changed)
+        self.busy = ""
         state.edit_params_changed.connect(self.request_edit)
         state.other_song_changed.connect(self.request_edit)
         # Principal directions and the classifier take part in every edit pass.
@@ -77,8 +81,11 @@ class Controller(QObject):
         Decoders are not cancelled by later drops: every dropped file gets its status.
         """
         worker = DecodeWorker([Path(p) for p in paths])
+        # The failures of this drop, so the message counts them over all its batches.
+        self._failures[worker] = []
         worker.discovered.connect(self._on_discovered)
         worker.entries_ready.connect(self._on_entries_ready)
+        worker.finished.connect(self._on_decoder_finished)
         worker.failed.connect(self.state.error)
         worker.progress.connect(self._on_decode_progress)
         slot = TaskSlot("decode", self)
@@ -90,12 +97,17 @@ class Controller(QObject):
         if not files:
             self.state.info("No audio files found there")
 
+    def _on_decoder_finished(self) -> None:
+        self._failures.pop(self.sender(), None)
+
     def _on_entries_ready(self, entries: list[LibraryEntry]) -> None:
         self.state.update_entries(entries)
-        failed = [e for e in entries if e.status == "error"]
-        if len(failed) == 1:
+        new_failures = [e for e in entries if e.status == "error"]
+        failed = self._failures.get(self.sender(), [])
+        failed.extend(new_failures)
+        if new_failures and len(failed) == 1:
             self.state.error(failed[0].reason)
-        elif failed:
+        elif new_failures:
             self.state.error(f"{len(failed)} files could not be read (reasons in the library): "
                              f"{failed[0].reason}")
         ok = [e for e in entries if e.status == "ok"]
@@ -124,6 +136,9 @@ class Controller(QObject):
 
     def _on_model_loaded(self, loaded) -> None:
         self.edits.invalidate()
+        # The old model's latents must never meet the new model or its classifier; the new
+        # reconstruction brings the new latents.
+        self.state.set_latents(None)
         self.state.set_model(loaded)
         self.state.info(f"Model {loaded.name} ({loaded.arch}) loaded")
         self.refresh_models()
@@ -150,18 +165,45 @@ class Controller(QObject):
     def _on_song_or_window_changed(self, *_args) -> None:
         self.reconstruct()
 
+    def _on_window_changed(self, *_args) -> None:
+        # The shown audio is of the old window: clear it rather than show it as the new one.
+        self.state.clear_sources()
+        self.reconstruct()
+
+    def _on_model_changed(self, *_args) -> None:
+        # A stays right; B and C were the old model's.
+        for kind in ("recon", "edited"):
+            if self.state.source(kind) is not None:
+                self.state.set_source(kind, None)
+        self.reconstruct()
+
+    def _set_busy(self, text: str) -> None:
+        if text != self.busy:
+            self.busy = text
+            self.busy_changed.emit(text)
+
     def reconstruct(self) -> None:
         """Reconstruct the current window of the current song with the current model."""
         state = self.state
         self.edits.invalidate()
         if state.model is None or state.current_path is None:
             self._recon.cancel()
+            self._set_busy("")
             return
+        # C belongs to the previous reconstruction: never shown beside the new B.
+        if state.source("edited") is not None:
+            state.set_source("edited", None)
         worker = ReconstructWorker(state.model.model, state.current_path, state.window)
         worker.result.connect(self._on_reconstructed)
         worker.failed.connect(self._on_reconstruct_failed)
         worker.progress.connect(self._on_recon_progress)
+        worker.cancelled.connect(self._on_reconstruct_cancelled)
+        self._set_busy(f"Reconstructing {state.current_path.name}…")
         self._recon.start(worker)
+
+    def _on_reconstruct_cancelled(self) -> None:
+        if not self._recon.busy():
+            self._set_busy("")
 
     def _on_reconstructed(self, result: ReconstructResult) -> None:
         state = self.state
@@ -177,6 +219,7 @@ class Controller(QObject):
         self.request_edit()
 
     def _on_reconstruct_failed(self, message: str) -> None:
+        self._set_busy("")
         self.state.error(f"Reconstruction failed: {message}")
 
     # --- live edits --------------------------------------------------------------------------
@@ -186,9 +229,16 @@ class Controller(QObject):
         original = state.audio("original")
         if state.model is None or state.latents is None or original is None:
             return
+        classifier = state.classifier
+        if classifier is not None and classifier.autoencoder is not state.model:
+            classifier = None  # another model's classifier: it must not read these latents
+        if state.window.whole_song and state.source("edited") is not None:
+            # A whole song takes seconds to decode: the old C must not pass for the new edit.
+            state.set_source("edited", None)
+        self._set_busy("Rendering C (the edit)…")
         self.edits.request(state.model.model, state.latents, state.edit_params, original,
                            state.window, state.other_path, pca=state.latent_pca,
-                           classifier=state.classifier)
+                           classifier=classifier)
 
     def _on_explore_changed(self, value) -> None:
         # Right after a model change the latents are still the old model's until the new
@@ -206,6 +256,7 @@ class Controller(QObject):
             self.state.set_genre_probabilities("edited", proba)
 
     def _on_edited(self, data) -> None:
+        self._set_busy("")
         if self.state.latents is not None:
             self._quality.cancel()
             self.state.set_source("edited", data)
@@ -226,6 +277,7 @@ class Controller(QObject):
             self.state.set_quality("edited", quality)
 
     def _on_edit_failed(self, message: str) -> None:
+        self._set_busy("")
         self.state.error(f"Edit failed: {message}")
 
     # --- shutdown ----------------------------------------------------------------------------

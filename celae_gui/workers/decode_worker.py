@@ -27,14 +27,22 @@ PICKLE_REFUSAL = ("a pickle file (a PyTorch checkpoint?) is never opened, as it 
                   "chosen in the model selector")
 
 
+def is_hidden(path: Path, root: Path) -> bool:
+    """True for a dot file or a file under a dot folder below ``root`` (``.hidden.wav``,
+    ``._song.mp3`` metadata forks, ``.git/``): a user never meant those as songs."""
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given, plus the audio files found (recursively, sorted) in the folders given."""
+    """Files as given, plus the audio files found (recursively, sorted, hidden ones skipped) in
+    the folders given."""
     out: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
             out.extend(sorted(f for f in p.rglob("*")
-                              if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS))
+                              if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS
+                              and not is_hidden(f, p)))
         else:
             out.append(p)
     return out

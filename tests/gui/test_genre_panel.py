@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from core.constants import SAMPLE_RATE
 from tests.gui.conftest import write_song
@@ -129,11 +131,17 @@ def test_trained_classifier_shows_bars_that_sum_to_1_and_follow_the_edit(
     assert after.sum() == pytest.approx(1.0, abs=1e-5)
     assert not np.allclose(after, before["edited"], atol=1e-4)
     np.testing.assert_array_equal(panel.probabilities("original"), before["original"])
-    from core.genre.probe import predict_proba_from_latent
-    from core.latent.edits import apply_edits
+    from celae_gui.workers.classify_worker import genre_proba
 
-    expected = predict_proba_from_latent(state.classifier.classifier,
-                                         apply_edits(state.latents.z, state.edit_params))
-    np.testing.assert_allclose(after, expected.mean(0), atol=1e-5)
+    # C is scored from the audio it is, as A and B are.
+    expected = genre_proba(state.classifier, state.audio("edited"))
+    np.testing.assert_allclose(after, expected, atol=1e-5)
     assert "A:" in panel.summary.text() and "C:" in panel.summary.text()
-    state.reset_edits()
+    with qtbot.waitSignal(state.genre_changed, timeout=30_000,
+                          check_params_cb=lambda kind: kind == "edited"):
+        QTest.mouseClick(win.edit_panel.reset_button, Qt.MouseButton.LeftButton)
+    # With no edit C is B's audio, so its bars are B's (they were A's when C was scored from
+    # the latent and B from its audio).
+    np.testing.assert_allclose(panel.probabilities("edited"), panel.probabilities("recon"),
+                               atol=1e-4)
+    assert "trained on" in panel.source_label.text()
