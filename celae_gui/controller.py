@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from celae_gui.state import AppState, LibraryEntry
 from celae_gui.workers.base import TaskSlot
-from celae_gui.workers.decode_worker import DecodeWorker
+from celae_gui.workers.decode_worker import DecodeWorker, EntryBatch
 from celae_gui.workers.edit_worker import EditService
 from celae_gui.workers.model_worker import ModelLoadWorker
 from celae_gui.workers.quality_worker import QualityWorker
@@ -53,7 +53,6 @@ class Controller(QObject):
         self._model = TaskSlot("model", self)
         self._recon = TaskSlot("reconstruct", self)
         self._decoders: list[DecodeWorker] = []
-        self._failures: dict[QObject, list[LibraryEntry]] = {}
         self.edits = EditService(self)
         self.edits.edited.connect(self._on_edited)
         # The slow spectral figures of an edit are computed once the sliders rest.
@@ -81,11 +80,8 @@ class Controller(QObject):
         Decoders are not cancelled by later drops: every dropped file gets its status.
         """
         worker = DecodeWorker([Path(p) for p in paths])
-        # The failures of this drop, so the message counts them over all its batches.
-        self._failures[worker] = []
         worker.discovered.connect(self._on_discovered)
         worker.entries_ready.connect(self._on_entries_ready)
-        worker.finished.connect(self._on_decoder_finished)
         worker.failed.connect(self.state.error)
         worker.progress.connect(self._on_decode_progress)
         slot = TaskSlot("decode", self)
@@ -97,19 +93,16 @@ class Controller(QObject):
         if not files:
             self.state.info("No audio files found there")
 
-    def _on_decoder_finished(self) -> None:
-        self._failures.pop(self.sender(), None)
-
-    def _on_entries_ready(self, entries: list[LibraryEntry]) -> None:
+    def _on_entries_ready(self, batch: EntryBatch) -> None:
+        entries = batch.entries
         self.state.update_entries(entries)
-        new_failures = [e for e in entries if e.status == "error"]
-        failed = self._failures.get(self.sender(), [])
-        failed.extend(new_failures)
-        if new_failures and len(failed) == 1:
-            self.state.error(failed[0].reason)
-        elif new_failures:
-            self.state.error(f"{len(failed)} files could not be read (reasons in the library): "
-                             f"{failed[0].reason}")
+        # Counted over the whole drop, not this batch: "3 files could not be read", not 2.
+        if any(e.status == "error" for e in entries):
+            if batch.failed == 1:
+                self.state.error(batch.first_failure)
+            else:
+                self.state.error(f"{batch.failed} files could not be read (reasons in the "
+                                 f"library): {batch.first_failure}")
         ok = [e for e in entries if e.status == "ok"]
         if ok and self.auto_select and self.state.current_path is None:
             self.state.set_current_song(ok[0].path)

@@ -79,10 +79,12 @@ class LibraryPanel(QGroupBox):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setAlternatingRowColors(False)
         self.list.currentItemChanged.connect(self._on_current_item_changed)
-        # Long names are cut in the middle so the duration (or the reason) stays in view; a
-        # horizontal scroll bar hid it.
+        # Rows as wide as the list: a long name wraps (or, without spaces, is cut in the
+        # middle) so its duration or reason stays in view; a horizontal scroll bar hid them.
+        self.list.setWordWrap(True)
         self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.remove_action = QAction("Remove from library", self.list)
         self.remove_action.setShortcuts([QKeySequence.StandardKey.Delete,
