@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from celae_gui.state import AppState, LibraryEntry
+from celae_gui.state import AppState
 from celae_gui.workers.base import TaskSlot
 from celae_gui.workers.decode_worker import DecodeWorker, EntryBatch
 from celae_gui.workers.edit_worker import EditService

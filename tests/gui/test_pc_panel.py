@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
 
 from tests.gui.conftest import write_song
 from tests.gui.test_genre_panel import close_window, open_window, save_tiny_model
