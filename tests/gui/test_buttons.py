@@ -64,7 +64,8 @@ def test_window_from_clamps_shows_song_time_and_gives_the_keys_back(qtbot, windo
 
     # 99999 s is past the end: the window starts one clip before the end (was: cut to 99 s).
     with qtbot.waitSignal(state.source_changed, timeout=30_000,
-                          check_params_cb=lambda kind: kind == "recon"):
+                          check_params_cb=lambda k: k == "recon"
+                              and state.audio(k) is not None):
         type_into(panel.offset, "99999")
     assert state.window.offset == pytest.approx(LONG_SECONDS - 5.0)
     assert panel.offset.value() == pytest.approx(LONG_SECONDS - 5.0)
