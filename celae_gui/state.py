@@ -65,6 +65,9 @@ class SourceData:
     audio: np.ndarray
     spectrum: Spectrum | None = None
     quality: Any = None
+    envelope: tuple[np.ndarray, np.ndarray] | None = None
+    """``(seconds, values)`` the waveform draws instead of every sample of a long source:
+    each bin's minimum and maximum, computed off the GUI thread."""
 
 
 class AppState(QObject):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGroupBox,
     QLineEdit,
     QSpinBox,
     QWidget,
@@ -46,14 +47,13 @@ def _field_kind(config_cls: type, f: dataclasses.Field) -> str:
     return "str"
 
 
-class ArchForm(QWidget):
+class ArchForm(QGroupBox):
     """Fields of one architecture's config; :meth:`overrides` is what the user changed."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__("Architecture settings", parent)
         self.arch = ""
         self.layout_ = QFormLayout(self)
-        self.layout_.setContentsMargins(0, 0, 0, 0)
         self.fields: dict[str, QWidget] = {}
         self._kinds: dict[str, str] = {}
         self._defaults: dict[str, Any] = {}
@@ -64,6 +64,7 @@ class ArchForm(QWidget):
 
         config = make_config(name)
         self.arch = name
+        self.setTitle(f"{name} settings (preset values)")
         while self.layout_.rowCount():
             self.layout_.removeRow(0)
         self.fields.clear()

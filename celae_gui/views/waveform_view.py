@@ -63,7 +63,8 @@ class WaveformView(QWidget):
         state.edit_params_changed.connect(lambda _p: self._update_visibility())
 
     def curve_data(self, kind: str) -> np.ndarray:
-        """The y values currently given to the curve of ``kind`` (empty when none)."""
+        """The y values currently given to the curve of ``kind`` (empty when none): every
+        sample, or a long source's envelope."""
         y = self.curves[kind].yData
         return np.empty(0, np.float32) if y is None else y
 
@@ -81,16 +82,20 @@ class WaveformView(QWidget):
         self.play_head.setValue(self._state.time_origin() + seconds)
 
     def _on_source_changed(self, kind: str) -> None:
-        audio = self._state.audio(kind)
+        data = self._state.source(kind)
         curve = self.curves[kind]
-        if audio is None:
+        if data is None:
             curve.setData([], [])
             self._update_visibility()
             return
+        audio = data.audio
         # Song time as x so the axes link with the spectrogram views (both in seconds).
         origin = self._state.time_origin()
-        x = origin + np.arange(len(audio), dtype=np.float64) / SAMPLE_RATE
-        curve.setData(x, audio)
+        if data.envelope is not None:
+            seconds, values = data.envelope
+            curve.setData(origin + seconds, values)
+        else:
+            curve.setData(origin + np.arange(len(audio), dtype=np.float64) / SAMPLE_RATE, audio)
         if kind == "original":
             end = origin + len(audio) / SAMPLE_RATE
             view = self.plot.getViewBox()
