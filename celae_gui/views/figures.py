@@ -43,6 +43,7 @@ def envelope_of(audio: np.ndarray, bins: int = ENVELOPE_BINS
     if n <= ENVELOPE_FROM_SAMPLES:
         return None
     step = -(-n // bins)
+    bins = -(-n // step)  # no bin past the end
     padded = np.pad(audio, (0, step * bins - n), mode="edge").reshape(bins, step)
     values = np.empty(2 * bins, np.float32)
     values[0::2], values[1::2] = padded.min(1), padded.max(1)

@@ -267,3 +267,18 @@ def test_clear_empties_the_library(qtbot, window, gui_resources):
     window.controller.open_paths([gui_resources / "demo" / "demo_a.wav"])
     qtbot.waitUntil(lambda: state.source("edited") is not None, timeout=60_000)
     assert np.asarray(state.audio("original")).size
+
+
+def test_a_long_source_is_drawn_from_its_min_max_envelope():
+    """Every sample of a 5-minute song froze the window while pyqtgraph decimated them."""
+    from celae_gui.views.figures import ENVELOPE_BINS, envelope_of
+
+    rng = np.random.default_rng(0)
+    audio = (0.1 * rng.standard_normal(300 * 22_050)).astype(np.float32)
+    audio[123_456] = 0.9
+    audio[4_000_000] = -0.8
+    seconds, values = envelope_of(audio)
+    assert len(values) <= 2 * ENVELOPE_BINS and len(seconds) == len(values)
+    assert values.max() == pytest.approx(0.9) and values.min() == pytest.approx(-0.8)
+    assert np.all(np.diff(seconds) >= 0) and seconds[-1] < 300.0
+    assert envelope_of(audio[:22_050 * 5]) is None  # a 5 s window is drawn sample by sample
