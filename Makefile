@@ -15,6 +15,7 @@ run: setup
 lint: setup
 	$(VENV)/bin/ruff check core celae_gui tests scripts packaging
 	$(VENV)/bin/lint-imports
+	$(PY) scripts/check_layout.py
 
 test: setup lint
 	$(PY) -m pytest -q tests

@@ -1,23 +1,26 @@
-"""Export the reconstructed or edited audio (WAV/FLAC) and the latent (``.npy`` + JSON).
+"""Export the reconstructed or edited audio (WAV/FLAC) and the latent (one ``.celat`` file).
 
-Writes are atomic (``core.atomic``); the JSON beside a latent records what produced it, so an
-exported latent can be decoded again with the same model and edits.
+Writes are atomic. The latent file (``core.latent.file``) records the model, the window layout,
+the song's length and the edits, so ``celae decode`` gives back exactly the audio the app played.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.atomic import atomic_path, atomic_write_text
 from core.constants import SAMPLE_RATE
 from core.errors import AudioSaveError
 
+if TYPE_CHECKING:
+    from core.models.inference import SongLatent
+    from core.models.io import LoadedModel
+
 AUDIO_FILTER = "Audio (*.wav *.flac)"
-LATENT_FILTER = "Latent (*.npy)"
+LATENT_FILTER = "CELAE latent (*.celat)"
 
 
 def export_audio(path: str | Path, audio: np.ndarray) -> Path:
@@ -33,27 +36,21 @@ def export_audio(path: str | Path, audio: np.ndarray) -> Path:
     return path
 
 
-def export_latent(path: str | Path, latents: np.ndarray, *, model_name: str, arch: str,
-                  song: str, window, edit_params) -> tuple[Path, Path]:
-    """Save latents ``[N, C, L]`` as ``.npy`` and a JSON description beside it.
+def export_latent(path: str | Path, latent: SongLatent, *, model: LoadedModel, song: str,
+                  window, edit_params, bits: int = 32) -> Path:
+    """Save the latent that decodes to what the app plays as one ``.celat`` file.
 
-    Returns
-    -------
-    (npy_path, json_path)
+    ``latent`` is the edit's latent (edits applied) or, with no edit, the reconstruction's;
+    ``window`` and ``edit_params`` are recorded with it. Returns the path written.
     """
-    path = Path(path).with_suffix(".npy")
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, np.ascontiguousarray(latents, dtype=np.float32), allow_pickle=False)
-    meta = {
-        "model": model_name,
-        "arch": arch,
-        "song": song,
-        "window": dataclasses.asdict(window),
-        "edit_params": dataclasses.asdict(edit_params),
-        "shape": list(latents.shape),
-        "sample_rate": SAMPLE_RATE,
-        "note": "latents of the clip before edits; apply edit_params with core.latent.edits",
-    }
-    json_path = path.with_suffix(".json")
-    atomic_write_text(json_path, json.dumps(meta, indent=2))
-    return path, json_path
+    from core.latent.file import SUFFIX, LatentFile, ModelRef, save_latent
+
+    path = Path(path)
+    if path.suffix.lower() != SUFFIX:
+        path = path.with_suffix(SUFFIX)
+    edits = {"window": dataclasses.asdict(window), **dataclasses.asdict(edit_params)}
+    lf = LatentFile(z=latent.z, length=latent.length, window=latent.clip_samples,
+                    hop=latent.hop, sample_rate=SAMPLE_RATE,
+                    model=ModelRef(model.name, model.arch, model.weights_sha256),
+                    edits=edits, source=Path(song).name, bits=bits)
+    return save_latent(path, lf, bits=bits)

@@ -155,7 +155,8 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(file_menu, "&Export edited audio…",
                                           lambda: self.export_audio("edited"), "Ctrl+E")
         self._action(file_menu, "Export &reconstruction…", lambda: self.export_audio("recon"))
-        self._action(file_menu, "Export &latent (.npy + JSON)…", self.export_latent)
+        self.export_latent_action = self._action(file_menu, "Export &latent (.celat)…",
+                                                 self.export_latent)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
@@ -312,27 +313,27 @@ class MainWindow(QMainWindow):
         self.state.info(f"Saved {saved.name}")
 
     def export_latent(self) -> None:
-        """Save the current latents (.npy) and their description (.json)."""
+        """Save the latent of what C plays (the edit, else the reconstruction) as ``.celat``."""
         state = self.state
-        if state.latents is None or state.model is None:
+        source = state.source("edited") or state.source("recon")
+        if source is None or source.latent is None or state.model is None:
             self.state.error("No latent yet: select a song first")
             return
         stem = state.current_path.stem if state.current_path else "clip"
-        start = Path(settings.start_folder("folders/export")) / f"{stem}-latent.npy"
+        start = Path(settings.start_folder("folders/export")) / f"{stem}-latent.celat"
         path, _ = QFileDialog.getSaveFileName(self, "Export latent", str(start),
                                               export.LATENT_FILTER)
         if not path:
             return
         try:
-            npy, _meta = export.export_latent(
-                path, state.latents.z, model_name=state.model.name, arch=state.model.arch,
-                song=str(state.current_path), window=state.window,
-                edit_params=state.edit_params)
+            saved = export.export_latent(path, source.latent, model=state.model,
+                                         song=str(state.current_path), window=state.window,
+                                         edit_params=state.edit_params)
         except (CelaeError, OSError) as err:
             self.state.error(f"{Path(path).name}: {err}")
             return
-        settings.write_value("folders/export", str(npy.parent))
-        self.state.info(f"Saved {npy.name} and its JSON")
+        settings.write_value("folders/export", str(saved.parent))
+        self.state.info(f"Saved {saved.name}")
 
     def show_training(self) -> None:
         """Train > Train model (Ctrl+T)."""

@@ -10,10 +10,18 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from core.audio.metrics import Quality
+    from core.genre.files import LoadedClassifier
+    from core.latent.edits import EditParams
+    from core.latent.pca import LatentPCA
+    from core.models.inference import SongLatent
+    from core.models.io import LoadedModel
 
 SOURCES = ("original", "recon", "edited")
 """The three audio sources, in A/B/C order."""
@@ -59,12 +67,15 @@ class Spectrum:
 class SourceData:
     """Everything shown for one source: audio ``[T]``, its spectrogram and quality figures.
 
-    ``quality`` compares the source with the original (``None`` for the original itself).
+    ``quality`` compares the source with the original (``None`` for the original itself);
+    ``latent`` is the latent that decodes to ``audio`` (for the edit: after the edits), which
+    File > Export latent saves.
     """
 
     audio: np.ndarray
     spectrum: Spectrum | None = None
-    quality: Any = None
+    quality: Quality | None = None
+    latent: SongLatent | None = None
     envelope: tuple[np.ndarray, np.ndarray] | None = None
     """``(seconds, values)`` the waveform draws instead of every sample of a long source:
     each bin's minimum and maximum, computed off the GUI thread."""
@@ -93,23 +104,23 @@ class AppState(QObject):
         from core.latent.edits import EditParams
 
         self._default_params = EditParams()
-        self.model = None
+        self.model: LoadedModel | None = None
         self.model_error = ""
         self.library: list[LibraryEntry] = []
         self.current_path: Path | None = None
         self.window = ClipWindow()
         self.sources: dict[str, SourceData] = {}
-        self.latents = None
-        self.edit_params = self._default_params
+        self.latents: SongLatent | None = None
+        self.edit_params: EditParams = self._default_params
         self.other_path: Path | None = None
-        self._undo: list[tuple[Any, str]] = []
-        self._redo: list[Any] = []
-        self.classifier = None
-        self.latent_pca = None
+        self._undo: list[tuple[EditParams, str]] = []
+        self._redo: list[EditParams] = []
+        self.classifier: LoadedClassifier | None = None
+        self.latent_pca: LatentPCA | None = None
         self.genre_probabilities: dict[str, np.ndarray] = {}
 
     # --- model -------------------------------------------------------------------------------
-    def set_model(self, loaded, error: str = "") -> None:
+    def set_model(self, loaded: LoadedModel | None, error: str = "") -> None:
         """Make ``loaded`` (a ``core.models.io.LoadedModel`` or None) the current model."""
         self.model = loaded
         self.model_error = error
@@ -234,7 +245,7 @@ class AppState(QObject):
         data = self.sources.get(kind)
         return None if data is None else data.audio
 
-    def set_latents(self, z) -> None:
+    def set_latents(self, z: SongLatent | None) -> None:
         """The current window's latents: a ``core.models.inference.SongLatent`` (``z[N, C, L]``)."""
         self.latents = z
         self.latents_changed.emit(z)
@@ -299,7 +310,7 @@ class AppState(QObject):
         return dataclasses.replace(self.edit_params, **changes)
 
     # --- exploration: genre classifier, genre probabilities, latent PCA ---------------------
-    def set_classifier(self, loaded) -> None:
+    def set_classifier(self, loaded: LoadedClassifier | None) -> None:
         """The current model's genre classifier (a ``core.genre.files.LoadedClassifier``) or
         None; forgets every genre probability."""
         self.classifier = loaded
@@ -316,7 +327,7 @@ class AppState(QObject):
             self.genre_probabilities[kind] = np.asarray(proba, dtype=np.float64)
         self.genre_changed.emit(kind)
 
-    def set_latent_pca(self, pca) -> None:
+    def set_latent_pca(self, pca: LatentPCA | None) -> None:
         """Principal directions of the model's latents (``core.latent.pca.LatentPCA``) or None."""
         self.latent_pca = pca
         self.pca_changed.emit(pca)

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Signal
 
 from celae_gui.workers.base import BaseWorker
+
+if TYPE_CHECKING:
+    from core.models.inference import SongLatent
 
 CLASSIFIER_DIR = "classifier"
 
@@ -58,7 +62,7 @@ class ClassifierLoadWorker(BaseWorker):
 class GenreResult:
     """Genre probabilities ``[n_genres]`` of the original and of the reconstruction."""
 
-    latents: object
+    latents: SongLatent
     original: np.ndarray
     recon: np.ndarray | None
 

@@ -16,6 +16,7 @@ import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
@@ -30,6 +31,13 @@ from celae_gui.workers.reconstruct_worker import (
 )
 from core.errors import CelaeError
 
+if TYPE_CHECKING:
+    from core.genre.files import LoadedClassifier
+    from core.latent.edits import EditParams
+    from core.latent.pca import LatentPCA
+    from core.models.base import Autoencoder
+    from core.models.inference import SongLatent
+
 log = logging.getLogger(__name__)
 
 
@@ -38,15 +46,15 @@ class EditRequest:
     """One decode of edited latents (a ``SongLatent``); ``original`` is audio ``[T]``."""
 
     generation: int
-    model: object
-    latents: object
-    params: object
+    model: Autoencoder
+    latents: SongLatent
+    params: EditParams
     original: np.ndarray
     window: ClipWindow
     other_path: Path | None = None
-    pca: object = None
+    pca: LatentPCA | None = None
     """``core.latent.pca.LatentPCA`` the ``pc_offsets`` move along (None: offsets ignored)."""
-    classifier: object = None
+    classifier: LoadedClassifier | None = None
     """``core.genre.files.LoadedClassifier`` giving the edited latent's genres, or None."""
 
 
@@ -110,7 +118,8 @@ class EditWorker(QObject):
             # A principal direction can still move the decoder's DC level a little (+0.18 at
             # +3 sigma on the bundled model); a DC step is heard as a thump, not as music.
             audio = audio - np.float32(audio.mean() - request.original.mean())
-        return source_data(audio, request.original, live=True), z
+        data = dataclasses.replace(source_data(audio, request.original, live=True), latent=edited)
+        return data, z
 
     def _directions(self, request: EditRequest) -> np.ndarray | None:
         """Principal directions ``[K, C, L]`` for this latent shape, cached between requests."""

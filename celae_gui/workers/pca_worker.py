@@ -4,30 +4,22 @@ user models folder)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from celae_gui.workers.base import BaseWorker
 from core.errors import DatasetError
 
+if TYPE_CHECKING:
+    from core.latent.pca import LatentPCA
+
 MAX_FIT_CLIPS = 512
 """Clips encoded at most for a fit: plenty for the covariance of 8-dimensional frame vectors."""
 PCA_SUBDIR = "latent_pca"
-
-
-def _weights_sha256(loaded) -> str:
-    sha = loaded.meta.get("weights_sha256")
-    if sha:
-        return str(sha)
-    digest = hashlib.sha256()
-    with open(Path(loaded.path) / "model.safetensors", "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fallback_pca_dir(loaded) -> Path:
@@ -35,7 +27,7 @@ def fallback_pca_dir(loaded) -> Path:
     weights, so a retrained model with the same name does not pick up a stale PCA."""
     from core.paths import user_models_dir
 
-    return user_models_dir() / PCA_SUBDIR / f"{loaded.path.name}-{_weights_sha256(loaded)[:12]}"
+    return user_models_dir() / PCA_SUBDIR / f"{loaded.path.name}-{loaded.weights_sha256[:12]}"
 
 
 def load_model_pca(loaded):
@@ -106,7 +98,7 @@ class PcaLoadWorker(BaseWorker):
 class PcaFitResult:
     """The fitted PCA, where it was stored, and the model it belongs to."""
 
-    pca: object
+    pca: LatentPCA
     saved_to: Path
     model_path: Path
     n_clips: int

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,6 +13,9 @@ from celae_gui.state import ClipWindow, SourceData
 from celae_gui.views.figures import source_data
 from celae_gui.workers.base import BaseWorker
 from core.constants import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from core.models.inference import SongLatent
 
 
 @dataclass(frozen=True)
@@ -21,11 +26,11 @@ class ReconstructResult:
     window: ClipWindow
     original: SourceData
     recon: SourceData
-    latents: object
+    latents: SongLatent
 
 
 def pad_to(audio: np.ndarray, length: int) -> np.ndarray:
-    """``audio`` zero-padded (or cut) to ``length`` samples, float32."""
+    """``audio`` zero-padded (or cut) to ``length`` samples (``core.models.inference.pad_to``)."""
     out = np.zeros(length, dtype=np.float32)
     n = min(length, len(audio))
     out[:n] = audio[:n]
@@ -42,24 +47,18 @@ def load_window(path: Path, window: ClipWindow, clip_samples: int) -> np.ndarray
     return pad_to(audio, clip_samples)
 
 
-def encode_audio(model, audio: np.ndarray, whole_song: bool):
-    """``core.models.inference.SongLatent`` of ``audio[T]``: one clip, or overlapping song
-       windows."""
-    from core.models.inference import SongLatent, encode, encode_song
+def encode_audio(model, audio: np.ndarray, whole_song: bool) -> SongLatent:
+    """``core.models.inference.encode_audio``, imported when first used (torch)."""
+    from core.models.inference import encode_audio as encode
 
-    if whole_song:
-        return encode_song(model, audio)
-    z = encode(model, audio[None])
-    return SongLatent(z=z, length=len(audio), clip_samples=len(audio), hop=len(audio))
+    return encode(model, audio, whole_song=whole_song)
 
 
-def decode_latents(model, song) -> np.ndarray:
-    """Audio ``[T]`` of a ``SongLatent`` (crossfaded windows for a whole song)."""
-    from core.models.inference import decode, decode_song
+def decode_latents(model, song: SongLatent) -> np.ndarray:
+    """``core.models.inference.decode_latent``, imported when first used (torch)."""
+    from core.models.inference import decode_latent
 
-    if len(song.z) == 1 and song.length == song.clip_samples:
-        return decode(model, song.z, length=song.clip_samples)[0]
-    return decode_song(model, song)
+    return decode_latent(model, song)
 
 
 class ReconstructWorker(BaseWorker):
@@ -80,5 +79,6 @@ class ReconstructWorker(BaseWorker):
             return None
         recon = pad_to(decode_latents(self._model, song), len(audio))
         self.on_progress(0.9, "Measuring quality")
-        return ReconstructResult(self._path, self._window, source_data(audio, None),
-                                 source_data(recon, audio), song)
+        recon_data = dataclasses.replace(source_data(recon, audio), latent=song)
+        return ReconstructResult(self._path, self._window, source_data(audio, None), recon_data,
+                                 song)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.data.limit import limit_clips
 from core.errors import DatasetError
 from core.genre.probe import LabeledClips
 from core.progress import ProgressFn, StopFn
@@ -93,26 +94,6 @@ class _Subset:
         self.song_of_clip[keep] = np.searchsorted(kept, of_clip[keep])
 
 
-def _limit(clipset, max_clips: int | None, seed: int) -> np.ndarray:
-    n = len(clipset)
-    if max_clips is None or n <= max_clips:
-        return np.arange(n)
-    songs = np.asarray(clipset.song_of_clip)
-    keep, rng = [], np.random.default_rng(seed)
-    # Round-robin over genres so a limited run still sees every genre.
-    labels = np.asarray(clipset.labels)
-    by_genre = {g: list(rng.permutation(np.unique(songs[labels == g])))
-                for g in np.unique(labels)}
-    total = 0
-    while total < max_clips and any(by_genre.values()):
-        for g in list(by_genre):
-            if by_genre[g] and total < max_clips:
-                mine = np.flatnonzero(songs == by_genre[g].pop())
-                keep.append(mine)
-                total += len(mine)
-    return np.sort(np.concatenate(keep))
-
-
 def load_analysis_data(data: str | os.PathLike, clip_samples: int, *, seed: int = 0,
                        max_clips: int | None = None, test_fraction: float = TEST_FRACTION,
                        need_labels: bool = True, on_progress: ProgressFn | None = None,
@@ -137,7 +118,7 @@ def load_analysis_data(data: str | os.PathLike, clip_samples: int, *, seed: int 
                            f"found {len(index.genres)} genre(s)")
     clipset = load_clips(index, clip_samples=clip_samples, on_progress=on_progress,
                          should_stop=should_stop)
-    keep = _limit(clipset, max_clips, seed)
+    keep = limit_clips(clipset, np.arange(len(clipset)), max_clips, seed)
     split = split_by_song(_Subset(clipset, keep), VALID_FRACTION, seed,
                           test_fraction=test_fraction)
     ad = AnalysisData(root=str(data), clipset=clipset, keep=keep, split=split,

@@ -87,6 +87,7 @@ def evaluate_model(model: str | os.PathLike | None, data: str | os.PathLike, *,
 
     from core.audio.baseline import pool_interp
     from core.data import load_clips, scan_dataset, split_by_song
+    from core.data.limit import limit_clips
     from core.models.inference import reconstruct
     from core.models.io import load_model
 
@@ -103,8 +104,7 @@ def evaluate_model(model: str | os.PathLike | None, data: str | os.PathLike, *,
                        on_progress=lambda f, m: on_progress(0.3 * f, m), should_stop=should_stop)
     split = split_by_song(clips, valid_fraction=valid_fraction, seed=seed)
     valid = split.valid if len(split.valid) else split.train
-    if max_clips is not None and len(valid) > max_clips:
-        valid = valid[np.linspace(0, len(valid) - 1, max_clips).round().astype(int)]
+    valid = limit_clips(clips, valid, max_clips, seed)
     scores: dict[str, dict[str, list]] = {"model": {}, "baseline": {}}
     for start in range(0, len(valid), batch_size):
         if should_stop():

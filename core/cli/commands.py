@@ -6,7 +6,6 @@ Heavy imports (torch, sklearn) happen inside the commands so that ``celae --help
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,68 +83,71 @@ def _save_checked(out: str, audio: np.ndarray) -> None:
     save_audio(out, audio)
 
 
+def _model_ref(loaded):
+    from core.latent.file import ModelRef
+
+    return ModelRef(loaded.name, loaded.arch, loaded.weights_sha256)
+
+
 def cmd_encode(args) -> Result:
-    from core.atomic import atomic_path, atomic_write_text
-    from core.audio.io import load_audio, split_clips
-    from core.models.inference import encode
+    from core.audio.io import load_audio
+    from core.latent.file import LatentFile, save_latent
+    from core.latent.quantize import kbps
+    from core.models.inference import encode_song
 
     loaded = _load(args)
     out = Path(args.out)
-    if out.suffix.lower() != ".npy":
-        raise FileError(out, "the latent is written as .npy: give a file name ending in .npy")
     audio = load_audio(args.audio)
-    clip = loaded.model.config.clip_samples
-    z = encode(loaded.model, split_clips(audio, clip))
-    with atomic_path(out) as tmp:
-        np.save(tmp, z.astype(np.float32), allow_pickle=False)
-    meta = {"source": os.path.basename(args.audio), "model": str(loaded.path),
-            "arch": loaded.arch, "sample_rate": _sr(loaded), "clip_samples": clip,
-            "length_samples": int(len(audio)), "shape": list(z.shape)}
-    atomic_write_text(out.with_suffix(".json"), json.dumps(meta, indent=2))
-    return Result(f"wrote {out} (latent {tuple(z.shape)}) and {out.with_suffix('.json').name}",
-                  {"output": str(out), **meta})
+    song = encode_song(loaded.model, audio)
+    lf = LatentFile(z=song.z, length=song.length, window=song.clip_samples, hop=song.hop,
+                    sample_rate=_sr(loaded), model=_model_ref(loaded),
+                    source=os.path.basename(args.audio), bits=args.bits)
+    save_latent(out, lf, bits=args.bits)
+    size = out.stat().st_size
+    rate = kbps(song.z[0].size * _sr(loaded) / song.clip_samples, args.bits)
+    data = {"output": str(out), "source": lf.source, "model": loaded.name, "arch": loaded.arch,
+            "bits": args.bits, "shape": list(song.z.shape), "window": song.clip_samples,
+            "hop": song.hop, "length_samples": song.length, "bytes": size, "kbps": rate}
+    return Result(f"wrote {out} (latent {tuple(song.z.shape)} at {args.bits} bits, "
+                  f"{size} bytes, {rate:.1f} kbps)", data)
 
 
-def _load_latent(path: str) -> tuple[np.ndarray, dict]:
-    p = Path(path)
-    if not p.is_file():
-        raise FileError(p, "file not found")
-    try:
-        z = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise FileError(p, f"not a latent .npy file ({exc})") from None
-    if z.dtype.kind != "f" or z.ndim not in (2, 3):
-        raise FileError(p, f"expected a float array [clips, channels, frames], got "
-                           f"{z.dtype} {z.shape}")
-    if z.ndim == 2:
-        z = z[None]
-    if not np.isfinite(z).all():
-        raise FileError(p, "the latent holds NaN or infinite values")
-    meta = {}
-    side = p.with_suffix(".json")
-    if side.is_file():
+def _decode_model(args, lf):
+    """The model to decode ``lf`` with: ``--model``, else the one the file names."""
+    from core.errors import ModelLoadError
+    from core.models.io import load_model
+
+    name = args.model
+    if name is None and lf.model.name:
         try:
-            meta = json.loads(side.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise FileError(side, f"invalid JSON sidecar ({exc})") from None
-    return z.astype(np.float32), meta
+            return load_model(lf.model.name)
+        except ModelLoadError:
+            raise FileError(args.latent, f"was written by model {lf.model.name!r}, which is not "
+                                         "installed here: pass --model") from None
+    return load_model(name)
 
 
 def cmd_decode(args) -> Result:
-    from core.models.inference import decode
+    from core.latent.file import load_latent, with_model_layout
+    from core.models.inference import decode_latent
 
-    loaded = _load(args)
-    z, meta = _load_latent(args.latent)
-    c, l = loaded.model.latent_shape()
-    if tuple(z.shape[1:]) != (c, l):
-        raise FileError(args.latent, f"latent frames {tuple(z.shape[1:])} do not fit model "
-                                     f"{loaded.path.name} (expects {(c, l)})")
-    audio = decode(loaded.model, z).reshape(-1)
-    length = int(meta.get("length_samples", len(audio)))
-    audio = audio[: min(length, len(audio))]
+    lf = load_latent(args.latent)
+    loaded = _decode_model(args, lf)
+    lf = with_model_layout(lf, loaded.model.clip_samples)
+    sha = str(loaded.meta.get("weights_sha256", ""))
+    if lf.model.weights_sha256 and sha and sha != lf.model.weights_sha256:
+        raise FileError(args.latent, f"was written by model {lf.model.name!r} with other "
+                                     f"weights than {loaded.name!r} has (checksums differ): "
+                                     "decode it with the model that wrote it")
+    c, l = loaded.model.latent_shape(lf.window)
+    if tuple(lf.z.shape[1:]) != (c, l):
+        raise FileError(args.latent, f"latent frames {tuple(lf.z.shape[1:])} do not fit model "
+                                     f"{loaded.name} (expects {(c, l)})")
+    audio = decode_latent(loaded.model, lf.song_latent())
     _save_checked(args.out, audio)
-    return Result(f"wrote {args.out} ({len(audio) / _sr(loaded):.2f} s)",
-                  {"output": str(args.out), "seconds": len(audio) / _sr(loaded)})
+    return Result(f"wrote {args.out} ({len(audio) / lf.sample_rate:.2f} s)",
+                  {"output": str(args.out), "seconds": len(audio) / lf.sample_rate,
+                   "length_samples": len(audio), "model": loaded.name, "bits": lf.bits})
 
 
 def cmd_edit(args) -> Result:

@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from core import __version__
 from core.errors import CelaeError
 
+# What --max-clips means everywhere (core.data.limit); kept here so parsing imports no numpy.
+MAX_CLIPS_HELP = ("use at most this many clips in all: whole songs, spread over the genres, in "
+                  "the train/valid proportions")
 REPORT_ARCHS = ("CELAutoencoderLeakyReLU", "CELAutoencoderSiLU", "CELAutoencoder2",
                 "CELAutoencoder3")
 
@@ -59,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--max-clips", type=int, default=None, help="use at most this many clips")
+    p.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
     p.add_argument("--loss", default="auto",
                    help="mse (the report's), spectral, spectral_wave, spectral_snr, "
@@ -78,14 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offset", type=float, default=0.0, help="start, in seconds")
     p.add_argument("--duration", type=float, default=None, help="length, in seconds (default all)")
 
-    p = sub.add_parser("encode", parents=[common], help="write a song's latent as .npy + .json")
+    p = sub.add_parser("encode", parents=[common], help="write a song's latent as a .celat file")
     p.add_argument("audio", metavar="AUDIO")
     _model_arg(p)
-    p.add_argument("--out", required=True, metavar="Z.npy")
+    p.add_argument("--out", required=True, metavar="Z.celat")
+    p.add_argument("--bits", type=int, choices=(32, 16, 8), default=32,
+                   help="bits per latent value: 32 (float32), 16 (float16) or 8 (mu-law codes "
+                        "with a per-channel scale); default 32")
 
-    p = sub.add_parser("decode", parents=[common], help="decode a latent .npy back to audio")
-    p.add_argument("latent", metavar="Z.npy")
-    _model_arg(p)
+    p = sub.add_parser("decode", parents=[common],
+                       help="decode a .celat latent (or an older .npy + .json) back to audio")
+    p.add_argument("latent", metavar="Z.celat")
+    p.add_argument("--model", "-m", default=None, metavar="M",
+                   help="model folder or name (default: the model named in the latent file)")
     p.add_argument("--out", required=True, metavar="OUT.wav")
 
     p = sub.add_parser("edit", parents=[common], help="edit a song's latent and decode it")
@@ -104,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="quality figures of a model over a dataset's validation split")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("data", metavar="DATA")
-    p.add_argument("--max-clips", type=int, default=None)
+    p.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("models", parents=[common], help="list bundled and user models")
@@ -125,7 +133,7 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
     c.add_argument("--head", default=None, help="classifier head (default: the pooled head)")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--device", default="auto")
-    c.add_argument("--max-clips", type=int, default=None)
+    c.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     c = csub.add_parser("eval", parents=[common], help="evaluate a classifier on a dataset")
     c.add_argument("clf", metavar="CLF")
     c.add_argument("data", metavar="DATA")
@@ -140,7 +148,7 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("data", metavar="DATA")
     _model_arg(p)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-clips", type=int, default=None)
+    p.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     p.add_argument("--device", default="auto")
 
     p = sub.add_parser("report", parents=[common], help="write an HTML analysis report")
@@ -150,7 +158,7 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--clf", default=None, metavar="CLF",
                    help="a trained classifier to report on (default: train a probe on the fly)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-clips", type=int, default=None)
+    p.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     p.add_argument("--device", default="auto")
 
 

@@ -13,7 +13,6 @@ instead of silently feeding the head latents it never saw::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -28,7 +27,8 @@ from core.audio.features import LATENT_STATS_VERSION
 from core.constants import MODEL_FORMAT_VERSION
 from core.errors import ModelLoadError, TrainingError
 from core.genre.model import HeadConfig, MusicGenreClassifier, build_head
-from core.models.io import LoadedModel, load_model, read_safetensors_header, resolve_model
+from core.models.io import LoadedModel, load_model, resolve_model
+from core.tensorfile import read_safetensors_header, sha256_file, verify_sha256
 
 FORMAT_NAME = "celae-genre-classifier"
 WEIGHTS_NAME = "model.safetensors"
@@ -51,17 +51,9 @@ class LoadedClassifier:
         return self.classifier.genres
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def autoencoder_reference(loaded: LoadedModel) -> dict:
     """What a classifier stores to find ``loaded`` again: name, absolute path, arch, hash."""
-    sha = loaded.meta.get("weights_sha256") or _sha256(loaded.path / WEIGHTS_NAME)
+    sha = loaded.weights_sha256
     return {"name": loaded.name, "path": str(loaded.path.resolve()), "arch": loaded.arch,
             "sha256": sha}
 
@@ -120,7 +112,7 @@ def save_classifier(classifier: MusicGenreClassifier, folder: str | os.PathLike,
     weights = folder / WEIGHTS_NAME
     with atomic_path(weights) as tmp:
         save_file(state, str(tmp), metadata={"format": FORMAT_NAME})
-    meta["weights_sha256"] = _sha256(weights)
+    meta["weights_sha256"] = sha256_file(weights)
     atomic_write_text(folder / CONFIG_NAME, json.dumps(meta, indent=2))
     return folder
 
@@ -189,15 +181,14 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu",
                                        f"version {LATENT_STATS_VERSION}; retrain the classifier")
     if autoencoder is None:
         autoencoder = load_model(_find_autoencoder(folder, ref, cfg_path), device)
-    found_sha = autoencoder.meta.get("weights_sha256") or _sha256(autoencoder.path / WEIGHTS_NAME)
+    found_sha = autoencoder.weights_sha256
     if ref.get("sha256") and found_sha != ref["sha256"]:
         raise ModelLoadError(cfg_path, f"autoencoder {autoencoder.name!r} has changed since this "
                                        "classifier was trained (weights hash differs); retrain "
                                        "the classifier")
     weights = folder / WEIGHTS_NAME
     read_safetensors_header(weights)
-    if meta.get("weights_sha256") and meta["weights_sha256"] != _sha256(weights):
-        raise ModelLoadError(weights, f"contents do not match {CONFIG_NAME} (checksum differs)")
+    verify_sha256(weights, meta.get("weights_sha256") or None, CONFIG_NAME)
     head = build_head(head_cfg)
     try:
         head.load_state_dict(load_file(str(weights), device="cpu"), strict=True)

@@ -16,13 +16,12 @@ that component's standard deviation over the training frames: +1 moves a typical
 whatever the model's latent scale.
 
 Stored beside the model as ``latent_pca.safetensors`` + ``latent_pca.json``
-(:func:`core.models.io.save_tensors`): components, mean, per-component std, the explained-variance
+(:func:`core.tensorfile.save_tensors`): components, mean, per-component std, the explained-variance
 curve and the number of components reaching 80/90/95/99 %.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections.abc import Iterable
@@ -35,8 +34,9 @@ import torch
 from core.errors import ModelLoadError
 from core.models.base import Autoencoder
 from core.models.inference import encode
-from core.models.io import WEIGHTS_NAME, load_tensors, save_tensors
+from core.models.io import WEIGHTS_NAME
 from core.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
+from core.tensorfile import load_tensors, save_tensors, sha256_file
 
 PCA_FILE = "latent_pca.safetensors"
 MIN_DIMS = 8
@@ -334,13 +334,7 @@ def project(pca: LatentPCA, z: np.ndarray, k: int = 2) -> np.ndarray:
 
 def _weights_digest(model_folder: Path) -> str | None:
     path = model_folder / WEIGHTS_NAME
-    if not path.is_file():
-        return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(path) if path.is_file() else None
 
 
 def save_latent_pca(pca: LatentPCA, model_folder: str | os.PathLike) -> Path:

@@ -303,3 +303,30 @@ def reconstruct_song(model: Autoencoder, audio: np.ndarray, *,
         _batched(len(windows), batch_size, run, report, should_stop or never_stop,
                  "reconstructing song")
     return overlap_add(out, hop, int(np.asarray(audio).shape[-1]))
+
+
+def pad_to(audio: np.ndarray, length: int) -> np.ndarray:
+    """``audio[T]`` zero-padded (or cut) to ``length`` samples, float32."""
+    out = np.zeros(length, dtype=np.float32)
+    n = min(length, len(audio))
+    out[:n] = audio[:n]
+    return out
+
+
+def encode_audio(model: Autoencoder, audio: np.ndarray, *, whole_song: bool) -> SongLatent:
+    """The :class:`SongLatent` of ``audio[T]``: overlapping song windows, or one clip.
+
+    With ``whole_song`` False, ``audio`` is one window of any length (the app's 5 s window)
+    and the latent has a single window spanning it.
+    """
+    if whole_song:
+        return encode_song(model, audio)
+    z = encode(model, np.asarray(audio, dtype=np.float32)[None])
+    return SongLatent(z=z, length=len(audio), clip_samples=len(audio), hop=len(audio))
+
+
+def decode_latent(model: Autoencoder, song: SongLatent) -> np.ndarray:
+    """Audio ``[song.length]`` of a :class:`SongLatent` (crossfaded windows for a song)."""
+    if len(song.z) == 1:
+        return pad_to(decode(model, song.z, length=song.clip_samples)[0], song.length)
+    return decode_song(model, song)

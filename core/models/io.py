@@ -10,17 +10,14 @@ A model folder holds the weights (safetensors) and a JSON description::
 Loading validates everything before a single weight is used: the safetensors header is parsed
 and bounds-checked by hand, tensor names and shapes are compared with a model built from the
 config, and the checksum ties the two files together (a save killed between the two atomic writes
-is detected). Files with pickle suffixes are refused without being opened. The generic
-:func:`save_tensors`/:func:`load_tensors` pair gives other parts (a classifier head, a PCA of the
-latent) the same safe storage beside a model.
+is detected). Files with pickle suffixes are refused without being opened (the safetensors and
+checksum code is :mod:`core.tensorfile`, shared with classifiers, checkpoints and the latent PCA).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import math
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,9 +29,18 @@ from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, atomic_write_text
 from core.constants import MODEL_FORMAT_VERSION
-from core.errors import ModelLoadError, TrainingError
+from core.errors import ModelLoadError
 from core.models import Autoencoder, build_from_config, config_from_dict, config_to_dict
 from core.paths import bundled_models_dir, user_models_dir
+from core.tensorfile import (
+    PICKLE_SUFFIXES,
+    check_finite,
+    read_json,
+    read_safetensors_header,
+    refuse_pickle,
+    sha256_file,
+    verify_sha256,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +48,6 @@ WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 DEFAULT_MARKER = "DEFAULT"
 FORMAT_NAME = "celae-model"
-PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".tar")
-MAX_HEADER_BYTES = 16 * 1024 * 1024
-MAX_JSON_BYTES = 16 * 1024 * 1024
-_DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2,
-                "I8": 1, "U8": 1, "BOOL": 1}
 
 
 @dataclass
@@ -78,6 +79,11 @@ class LoadedModel:
         """The folder name, which is the model's name in lists."""
         return self.path.name
 
+    @property
+    def weights_sha256(self) -> str:
+        """Checksum of the weights: as ``config.json`` records it, else computed."""
+        return str(self.meta.get("weights_sha256") or sha256_file(self.path / WEIGHTS_NAME))
+
 
 @dataclass(frozen=True)
 class ModelEntry:
@@ -89,172 +95,6 @@ class ModelEntry:
     source: str
     latent_shape: tuple[int, ...]
     metrics: dict = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------- generic safe tensors
-
-def _refuse_pickle(path: Path) -> None:
-    if path.suffix.lower() in PICKLE_SUFFIXES:
-        raise ModelLoadError(path, "pickle files are never loaded (they can run arbitrary "
-                                   "code); a model is a folder with model.safetensors and "
-                                   "config.json")
-
-
-def read_safetensors_header(path: str | os.PathLike) -> dict[str, dict]:
-    """Parse and bounds-check a safetensors header without loading any tensor.
-
-    Parameters
-    ----------
-    path : path-like
-        A ``.safetensors`` file.
-
-    Returns
-    -------
-    dict
-        ``name -> {"dtype", "shape", "data_offsets"}`` for every tensor (``__metadata__``
-        removed).
-
-    Raises
-    ------
-    ModelLoadError
-        Missing, truncated, oversized or malformed header, or offsets past the end of the file.
-    """
-    path = Path(path)
-    _refuse_pickle(path)
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-            if len(head) < 8:
-                raise ModelLoadError(path, f"truncated safetensors file ({size} bytes)")
-            n = int.from_bytes(head, "little")
-            if n > size - 8:
-                raise ModelLoadError(path, f"header length {n} is larger than the file "
-                                           f"({size} bytes): truncated or not safetensors")
-            if n > MAX_HEADER_BYTES:
-                raise ModelLoadError(path, f"header of {n} bytes is implausibly large")
-            raw = fh.read(n)
-    except FileNotFoundError:
-        raise ModelLoadError(path, "file not found") from None
-    except OSError as err:
-        raise ModelLoadError(path, f"cannot read ({err.strerror or err})") from None
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelLoadError(path, "header is not valid JSON: not a safetensors file") from None
-    if not isinstance(header, dict):
-        raise ModelLoadError(path, "header is not a JSON object")
-    header.pop("__metadata__", None)
-    data_size = size - 8 - n
-    for name, info in header.items():
-        try:
-            dtype, shape = info["dtype"], [int(d) for d in info["shape"]]
-            start, end = (int(o) for o in info["data_offsets"])
-        except (TypeError, KeyError, ValueError):
-            raise ModelLoadError(path, f"tensor {name!r} has a malformed header entry") from None
-        width = _DTYPE_BYTES.get(dtype)
-        if width is None:
-            raise ModelLoadError(path, f"tensor {name!r} has unsupported dtype {dtype!r}")
-        if min(shape, default=0) < 0 or not 0 <= start <= end <= data_size \
-                or end - start != width * math.prod(shape):
-            raise ModelLoadError(path, f"tensor {name!r} lies outside the file or its size "
-                                       "does not match its shape: truncated or corrupt")
-    return header
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _read_json(path: Path) -> dict:
-    _refuse_pickle(path)
-    try:
-        if path.stat().st_size > MAX_JSON_BYTES:
-            raise ModelLoadError(path, "file is implausibly large for a JSON description")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelLoadError(path, "file not found") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelLoadError(path, f"invalid JSON ({err})") from None
-    except OSError as err:
-        raise ModelLoadError(path, f"cannot read ({err.strerror or err})") from None
-    if not isinstance(data, dict):
-        raise ModelLoadError(path, "invalid JSON: expected an object")
-    return data
-
-
-def _check_finite(tensors: dict[str, torch.Tensor], what: str) -> None:
-    for name, t in tensors.items():
-        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-            raise TrainingError(f"{what}: tensor {name!r} holds NaN or infinite values; "
-                                "refusing to save it")
-
-
-def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor],
-                 meta: dict | None = None) -> Path:
-    """Save named tensors to ``path`` (``.safetensors``) and ``meta`` beside it as JSON.
-
-    Parameters
-    ----------
-    path : path-like
-        Target file, ending in ``.safetensors``; the JSON goes to the same name with ``.json``.
-    tensors : dict[str, Tensor]
-        Any shapes; floating tensors must be finite.
-    meta : dict, optional
-        JSON-serialisable description, returned by :func:`load_tensors`.
-
-    Returns
-    -------
-    Path
-        The ``.safetensors`` path written.
-
-    Raises
-    ------
-    TrainingError
-        A tensor holds NaN or infinity (nothing is written).
-    """
-    path = Path(path)
-    if path.suffix != ".safetensors":
-        raise ValueError(f"{path.name}: tensors are saved to a .safetensors file")
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    _check_finite(tensors, path.name)
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp))
-    doc = {"meta": meta or {}, "tensors_sha256": _sha256(path)}
-    atomic_write_text(path.with_suffix(".json"), json.dumps(doc, indent=2))
-    return path
-
-
-def load_tensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
-    """Load what :func:`save_tensors` wrote, validating both files first.
-
-    Returns
-    -------
-    (dict[str, Tensor], dict)
-        The tensors (on CPU) and the meta dict.
-
-    Raises
-    ------
-    ModelLoadError
-        Pickle suffix, missing file, corrupt header, invalid JSON or mismatched checksum.
-    """
-    path = Path(path)
-    read_safetensors_header(path)
-    doc = _read_json(path.with_suffix(".json"))
-    expected = doc.get("tensors_sha256")
-    if expected is not None and expected != _sha256(path):
-        raise ModelLoadError(path, f"contents do not match {path.with_suffix('.json').name} "
-                                   "(checksum differs): the save was interrupted or edited")
-    try:
-        tensors = load_file(str(path), device="cpu")
-    except Exception as err:  # safetensors raises its own error types for corrupt files
-        raise ModelLoadError(path, f"cannot read tensors ({err})") from None
-    meta = doc.get("meta", {})
-    return tensors, meta if isinstance(meta, dict) else {}
 
 
 # ---------------------------------------------------------------- model folders
@@ -288,7 +128,7 @@ def save_model(model: Autoencoder, folder: str | os.PathLike, *, summary: dict |
         raise ValueError("model has no registered architecture name (build it with "
                          "core.models.build_model)")
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    _check_finite(state, folder.name)
+    check_finite(state, folder.name)
     meta = {
         "format": FORMAT_NAME,
         "format_version": MODEL_FORMAT_VERSION,
@@ -307,13 +147,13 @@ def save_model(model: Autoencoder, folder: str | os.PathLike, *, summary: dict |
     weights = folder / WEIGHTS_NAME
     with atomic_path(weights) as tmp:
         save_file(state, str(tmp), metadata={"format": FORMAT_NAME, "arch": model.arch})
-    meta["weights_sha256"] = _sha256(weights)
+    meta["weights_sha256"] = sha256_file(weights)
     atomic_write_text(folder / CONFIG_NAME, json.dumps(meta, indent=2))
     return folder
 
 
 def _model_folder(path: Path) -> Path:
-    _refuse_pickle(path)
+    refuse_pickle(path)
     if path.is_file():
         if path.name in (WEIGHTS_NAME, CONFIG_NAME):
             return path.parent
@@ -340,7 +180,7 @@ def read_model_meta(folder: str | os.PathLike) -> dict:
     """
     folder = Path(folder)
     cfg_path = folder / CONFIG_NAME
-    meta = _read_json(cfg_path)
+    meta = read_json(cfg_path)
     if meta.get("format") != FORMAT_NAME:
         raise ModelLoadError(cfg_path, f"not a CELAE model description (format "
                                        f"{meta.get('format')!r}, expected {FORMAT_NAME!r})")
@@ -403,10 +243,7 @@ def load_model(name_or_path: str | os.PathLike | None = None,
         k = wrong[0]
         raise ModelLoadError(weights, f"tensor {k!r} has shape {list(found[k])} but "
                                       f"{CONFIG_NAME} implies {list(expected[k])}")
-    checksum = meta.get("weights_sha256")
-    if checksum is not None and checksum != _sha256(weights):
-        raise ModelLoadError(weights, f"contents do not match {CONFIG_NAME} (checksum "
-                                      "differs): the save was interrupted or the file edited")
+    verify_sha256(weights, meta.get("weights_sha256"), CONFIG_NAME)
     try:
         state = load_file(str(weights), device="cpu")
         model.load_state_dict(state, strict=True)

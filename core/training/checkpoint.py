@@ -14,7 +14,6 @@ save.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -28,6 +27,7 @@ from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, sweep_stale_temps
 from core.errors import TrainingError
+from core.tensorfile import sha256_file
 
 CHECKPOINT_FORMAT = 1
 STATE_NAME = "state.json"
@@ -72,7 +72,7 @@ def save_checkpoint(folder: str | os.PathLike, state: dict[str, Any]) -> None:
     with atomic_path(folder / name) as tmp:
         save_file(tensors, str(tmp), metadata={"format": str(CHECKPOINT_FORMAT)})
         _test_pause()
-    digest = _sha256(folder / name)
+    digest = sha256_file(folder / name)
     doc = {"format": CHECKPOINT_FORMAT, "tensors_file": name, "sha256": digest, "state": encoded}
     with atomic_path(folder / STATE_NAME) as tmp:
         tmp.write_text(json.dumps(doc), encoding="utf-8")
@@ -109,7 +109,7 @@ def load_checkpoint(folder: str | os.PathLike, device: str | torch.device = "cpu
     tensors_path = folder / str(name)
     if Path(str(name)).name != name or not tensors_path.is_file():
         raise TrainingError(f"{name}: checkpoint tensor file is missing")
-    if _sha256(tensors_path) != digest:
+    if sha256_file(tensors_path) != digest:
         raise TrainingError(f"{name}: checkpoint tensor file does not match {STATE_NAME}")
     try:
         tensors = load_file(str(tensors_path), device=str(device))
@@ -126,12 +126,6 @@ def _test_pause() -> None:
         time.sleep(float(seconds))
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _encode(obj: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:

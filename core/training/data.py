@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from core.data.limit import limit_split
 from core.errors import TrainingError
 from core.progress import ProgressFn, StopFn
 
@@ -84,35 +85,9 @@ def prepare_data(config: Any, data: Any, split: Any, *, on_progress: ProgressFn,
     train = np.asarray(split.train, dtype=np.int64)
     valid = np.asarray(split.valid, dtype=np.int64)
     if config.max_clips is not None:
-        train, valid = _limit(train, valid, config.max_clips, clipset, config.seed)
+        train, valid = limit_split(train, valid, config.max_clips, clipset, config.seed)
     if len(train) == 0 or len(valid) == 0:
         raise TrainingError(f"need clips on both sides of the train/valid split, got "
                             f"{len(train)} train and {len(valid)} valid clips (more songs, or "
                             "another valid_fraction)")
     return TrainingData(clips=clipset, train=train, valid=valid)
-
-
-def _limit(train: np.ndarray, valid: np.ndarray, max_clips: int, clipset: Any,
-           seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Keep at most ``max_clips`` clips, whole songs at a time, in the split's proportions."""
-    total = len(train) + len(valid)
-    if total <= max_clips:
-        return train, valid
-    n_valid = max(1, round(max_clips * len(valid) / total))
-    rng = np.random.default_rng(seed)
-    return (_take_songs(train, max_clips - n_valid, clipset, rng),
-            _take_songs(valid, n_valid, clipset, rng))
-
-
-def _take_songs(indices: np.ndarray, n: int, clipset: Any, rng: np.random.Generator
-                ) -> np.ndarray:
-    songs = np.asarray(clipset.song_of_clip)[indices]
-    keep: list[np.ndarray] = []
-    taken = 0
-    for song in rng.permutation(np.unique(songs)):
-        if taken >= n:
-            break
-        mine = indices[songs == song][: n - taken]
-        keep.append(mine)
-        taken += len(mine)
-    return np.sort(np.concatenate(keep)) if keep else indices[:0]

@@ -65,21 +65,80 @@ def test_reconstruct_writes_audio_and_prints_figures(capsys, tiny_model, song, t
 
 
 def test_encode_decode_round_trip_matches_reconstruction(capsys, tiny_model, song, tmp_path):
-    z = tmp_path / "z.npy"
-    meta = run_json(capsys, "encode", str(song), "--model", str(tiny_model), "--out", str(z))
-    latent = np.load(z, allow_pickle=False)
-    assert list(latent.shape) == meta["shape"]
-    assert json.loads(z.with_suffix(".json").read_text())["length_samples"] == len(
-        sf.read(song)[0])
-    back = tmp_path / "back.wav"
-    run_json(capsys, "decode", str(z), "--model", str(tiny_model), "--out", str(back))
-    decoded, _ = sf.read(back)
-    assert len(decoded) == len(sf.read(song)[0])
     from core.audio.metrics import si_sdr
 
+    z = tmp_path / "z.celat"
+    meta = run_json(capsys, "encode", str(song), "--model", str(tiny_model), "--out", str(z))
     original, _ = sf.read(song)
+    assert meta["length_samples"] == len(original) and meta["hop"] < meta["window"]
+    back, recon = tmp_path / "back.wav", tmp_path / "recon.wav"
+    run_json(capsys, "decode", str(z), "--model", str(tiny_model), "--out", str(back))
+    run_json(capsys, "reconstruct", str(song), "--model", str(tiny_model), "--out", str(recon))
+    decoded, _ = sf.read(back, dtype="float32")
+    reconstructed, _ = sf.read(recon, dtype="float32")
+    # Same windows and crossfades as `celae reconstruct`, cut to the song's own length.
+    assert len(decoded) == len(original)
+    assert si_sdr(reconstructed, decoded) >= 60
     # The tiny model learned the tone: decoding its latent gives the tone back, not noise.
     assert si_sdr(original, decoded) > 0
+
+
+def test_decode_finds_the_model_named_in_the_latent_file(capsys, tiny_model, song, tmp_path,
+                                                         monkeypatch):
+    import shutil
+
+    models = tmp_path / "user-models"
+    shutil.copytree(tiny_model, models / "tiny")
+    monkeypatch.setenv("CELAE_USER_MODELS_DIR", str(models))
+    z = tmp_path / "z.celat"
+    run_json(capsys, "encode", str(song), "--model", "tiny", "--out", str(z))
+    data = run_json(capsys, "decode", str(z), "--out", str(tmp_path / "back.wav"))
+    assert data["model"] == "tiny"
+
+
+def test_decode_refuses_a_latent_of_other_weights(capsys, tiny_model, song, tmp_path):
+    import torch
+
+    from core.models.io import load_model, save_model
+
+    z = tmp_path / "z.celat"
+    run_json(capsys, "encode", str(song), "--model", str(tiny_model), "--out", str(z))
+    model = load_model(tiny_model).model
+    with torch.no_grad():
+        next(model.parameters()).add_(0.01)
+    other = tmp_path / "other"
+    save_model(model, other)
+    code = main(["decode", str(z), "--model", str(other), "--out", str(tmp_path / "o.wav")])
+    err = capsys.readouterr().err
+    assert code == 1 and "z.celat" in err and "checksums differ" in err
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_older_npy_latents_still_decode(capsys, tiny_model, song, tmp_path):
+    from core.audio.io import load_audio, split_clips
+    from core.models.inference import encode
+    from core.models.io import load_model
+
+    model = load_model(tiny_model).model
+    audio = load_audio(song)
+    z = encode(model, split_clips(audio, 4096))
+    npy = tmp_path / "old.npy"
+    np.save(npy, z, allow_pickle=False)
+    npy.with_suffix(".json").write_text(json.dumps(
+        {"model": str(tiny_model), "arch": "CELAutoencoderSiLU", "sample_rate": SAMPLE_RATE,
+         "clip_samples": 4096, "length_samples": len(audio), "shape": list(z.shape)}))
+    back = tmp_path / "back.wav"
+    run_json(capsys, "decode", str(npy), "--model", str(tiny_model), "--out", str(back))
+    assert len(sf.read(back)[0]) == len(audio)
+
+
+def test_encode_refuses_a_name_that_is_not_a_latent_file(capsys, tiny_model, song, tmp_path):
+    notes = tmp_path / "notes.json"
+    notes.write_text("my notes")
+    code = main(["encode", str(song), "--model", str(tiny_model), "--out",
+                 str(tmp_path / "notes.npy")])
+    assert code == 1 and ".celat" in capsys.readouterr().err
+    assert notes.read_text() == "my notes" and not (tmp_path / "notes.npy").exists()
 
 
 def test_edit_scale_changes_the_audio(capsys, tiny_model, song, tmp_path):
@@ -129,6 +188,7 @@ def test_decode_rejects_a_latent_of_the_wrong_shape(capsys, tiny_model, tmp_path
     code = main(["decode", str(z), "--model", str(tiny_model), "--out", str(tmp_path / "o.wav")])
     assert code == 1
     assert "z.npy" in capsys.readouterr().err
+    assert not (tmp_path / "o.wav").exists()
 
 
 def test_usage_error_exits_2():

@@ -11,7 +11,8 @@ import torch
 
 from core.errors import ModelLoadError
 from core.models import build_model
-from core.models.io import load_model, load_tensors, save_model
+from core.models.io import load_model, save_model
+from core.tensorfile import load_tensors
 
 
 class Payload:

@@ -9,14 +9,8 @@ import torch
 
 from core.errors import ModelLoadError, TrainingError
 from core.models import build_model
-from core.models.io import (
-    list_models,
-    load_model,
-    load_tensors,
-    resolve_model,
-    save_model,
-    save_tensors,
-)
+from core.models.io import list_models, load_model, resolve_model, save_model
+from core.tensorfile import load_tensors, save_tensors
 
 
 def _tiny(name="CELAutoencoder2", **kw):

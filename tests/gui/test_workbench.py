@@ -122,12 +122,15 @@ def test_export_writes_audio_and_latent(window, tmp_path):
     wav = export.export_audio(tmp_path / "out" / "edited.flac", state.audio("edited"))
     data, rate = sf.read(wav, dtype="float32")
     assert rate == 22_050 and len(data) == len(state.audio("edited"))
-    npy, meta = export.export_latent(
-        tmp_path / "out" / "latent", state.latents.z, model_name=state.model.name,
-        arch=state.model.arch, song=str(state.current_path), window=state.window,
-        edit_params=state.edit_params)
-    assert np.array_equal(np.load(npy), state.latents.z)
-    assert '"arch": "CELAutoencoderSiLU"' in meta.read_text()
+    from core.latent.file import load_latent
+
+    saved = export.export_latent(
+        tmp_path / "out" / "latent", state.source("edited").latent, model=state.model,
+        song=str(state.current_path), window=state.window, edit_params=state.edit_params)
+    back = load_latent(saved)
+    assert saved.suffix == ".celat"
+    assert np.array_equal(back.z, state.source("edited").latent.z)
+    assert back.model.arch == "CELAutoencoderSiLU" and back.length == len(state.audio("edited"))
 
 
 def test_genre_panel_explains_why_it_is_empty(window):
