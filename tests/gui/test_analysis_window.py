@@ -129,6 +129,8 @@ def test_cluster_run_draws_curves_elbow_and_a_map_and_a_click_opens_the_clip(
                          pos=cv.point_position(target))
     assert state.current_path == Path(clip.path)
     assert state.window.offset == pytest.approx(clip.offset)
+    # "Window from" says where the opened clip starts (it kept the previous value).
+    assert win.library_panel.offset.value() == pytest.approx(clip.offset, abs=0.05)
     assert state.entry(Path(clip.path)) is not None
     view.close()
 
