@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run test lint bench bench-rd demo-model demo-songs fuzz bundle bundle-test install-desktop clean
+.PHONY: setup run test lint bench bench-rd bench-codec demo-model demo-songs fuzz bundle bundle-test install-desktop clean
 
 setup:
 	@scripts/setup.sh
@@ -28,6 +28,14 @@ RD_BUDGET ?= 600
 bench-rd: setup
 	@scripts/bench_music.sh
 	$(PY) scripts/bench_rd.py --budget-seconds $(RD_BUDGET) --jobs 2 --save-models bench-out/rd-models
+
+# Bundled models at 32/16/8 bits against Opus, MP3 and pool+interp on held-out real music
+# (ViSQOL costs about 5 s a clip per system: 12 clips take about 20 min on 2 cores).
+CODEC_CLIPS ?= 12
+bench-codec: setup
+	@scripts/bench_music.sh
+	@scripts/bench_ffmpeg.sh
+	$(PY) scripts/bench_codec.py --clips $(CODEC_CLIPS) --jobs 2 --out bench-out/codec.md
 
 demo-model: setup
 	$(PY) scripts/make_demo_model.py

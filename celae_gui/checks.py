@@ -33,15 +33,25 @@ class WindowCheck(QObject):
         state.source_changed.connect(self._on_source_changed)
         window.controller.model_load_done.connect(self._on_model_load_done)
         state.message.connect(self._on_message)
+        state.library_changed.connect(self._on_library_changed)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(lambda: self.fail(f"timed out after {TIMEOUT_S} s"))
         self._timer.start(TIMEOUT_S * 1000)
         self.last_error = ""
+        self.failed = False
 
     def _on_message(self, level: str, text: str) -> None:
         if level == "error":
             self.last_error = text
+
+    def _on_library_changed(self) -> None:
+        # Every song checked and none usable: nothing will ever be reconstructed, so waiting
+        # for the timeout would only delay the same failure.
+        library = self.window.state.library
+        if library and all(e.status == "error" for e in library):
+            self._timer.stop()
+            self.fail(f"none of the {len(library)} songs could be read ({library[0].reason})")
 
     def _on_model_load_done(self, ok: bool) -> None:
         if not ok:
@@ -64,9 +74,14 @@ class WindowCheck(QObject):
         raise NotImplementedError
 
     def fail(self, reason: str) -> None:
-        """Print why and quit with status 1."""
+        """Print why and quit with status 1 (once)."""
+        if self.failed:
+            return
+        self.failed = True
         extra = f" (last error: {self.last_error})" if self.last_error else ""
         print(f"{self.name} FAILED: {reason}{extra}", file=sys.stderr, flush=True)
+        # Closing the last window would quit with status 0 after the exit(1) below.
+        self.app.setQuitOnLastWindowClosed(False)
         self.window.close()
         self.app.exit(1)
 

@@ -19,6 +19,7 @@ from celae_gui.workers.edit_worker import EditService
 from celae_gui.workers.model_worker import ModelLoadWorker
 from celae_gui.workers.quality_worker import QualityWorker
 from celae_gui.workers.reconstruct_worker import ReconstructResult, ReconstructWorker
+from celae_gui.workers.visqol_worker import VisqolService
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ class Controller(QObject):
         state.current_song_changed.connect(self._on_song_or_window_changed)
         state.window_changed.connect(self._on_window_changed)
         state.model_changed.connect(self._on_model_changed)
+        state.latent_bits_changed.connect(self._on_song_or_window_changed)
+        # ViSQOL takes seconds a clip: scored last, in a child process, cached.
+        self.visqol = VisqolService(state, self)
+        self._baseline_audio = None
         self.busy = ""
         state.edit_params_changed.connect(self.request_edit)
         state.other_song_changed.connect(self.request_edit)
@@ -179,6 +184,7 @@ class Controller(QObject):
         """Reconstruct the current window of the current song with the current model."""
         state = self.state
         self.edits.invalidate()
+        self.visqol.forget()
         if state.model is None or state.current_path is None:
             self._recon.cancel()
             self._set_busy("")
@@ -186,7 +192,8 @@ class Controller(QObject):
         # C belongs to the previous reconstruction: never shown beside the new B.
         if state.source("edited") is not None:
             state.set_source("edited", None)
-        worker = ReconstructWorker(state.model.model, state.current_path, state.window)
+        worker = ReconstructWorker(state.model.model, state.current_path, state.window,
+                                   state.latent_bits)
         worker.result.connect(self._on_reconstructed)
         worker.failed.connect(self._on_reconstruct_failed)
         worker.progress.connect(self._on_recon_progress)
@@ -200,7 +207,8 @@ class Controller(QObject):
 
     def _on_reconstructed(self, result: ReconstructResult) -> None:
         state = self.state
-        if result.path != state.current_path or result.window != state.window:
+        if (result.path != state.current_path or result.window != state.window
+                or result.bits != state.latent_bits):
             return
         state.set_source("original", result.original)
         state.set_source("recon", result.recon)
@@ -209,6 +217,8 @@ class Controller(QObject):
         if quality is not None:
             state.info(f"{result.path.name}: reconstructed, SI-SDR {quality.si_sdr:.1f} dB")
         self.reconstructed.emit(result)
+        self._baseline_audio = result.baseline_audio
+        self.visqol.request(self._baseline_audio)
         self.request_edit()
 
     def _on_reconstruct_failed(self, message: str) -> None:
@@ -268,6 +278,7 @@ class Controller(QObject):
         worker, data = self._pending_quality
         if self._quality.is_current(worker) and self.state.source("edited") is data:
             self.state.set_quality("edited", quality)
+            self.visqol.request(self._baseline_audio)
 
     def _on_edit_failed(self, message: str) -> None:
         self._set_busy("")
@@ -277,6 +288,7 @@ class Controller(QObject):
     def shutdown(self) -> bool:
         """Cancel every task and join every thread; True when all stopped in time."""
         ok = self.edits.shutdown()
+        ok = self.visqol.shutdown() and ok
         self._quality_timer.stop()
         for slot in (self._model, self._recon, self._quality, *self._decoders):
             ok = slot.shutdown() and ok

@@ -7,11 +7,13 @@ the song's length and the edits, so ``celae decode`` gives back exactly the audi
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.atomic import ensure_not_input
 from core.constants import SAMPLE_RATE
 from core.errors import AudioSaveError
 
@@ -23,8 +25,11 @@ AUDIO_FILTER = "Audio (*.wav *.flac)"
 LATENT_FILTER = "CELAE latent (*.celat)"
 
 
-def export_audio(path: str | Path, audio: np.ndarray) -> Path:
-    """Save ``audio[T]`` as WAV or FLAC (by suffix; none means ``.wav``); returns the path."""
+def export_audio(path: str | Path, audio: np.ndarray, inputs: Iterable[Path | None] = ()) -> Path:
+    """Save ``audio[T]`` as WAV or FLAC (by suffix; none means ``.wav``); returns the path.
+
+    ``inputs`` are the songs open in the app: the export never replaces one of them.
+    """
     from core.audio.io import save_audio
 
     path = Path(path)
@@ -32,6 +37,7 @@ def export_audio(path: str | Path, audio: np.ndarray) -> Path:
         path = path.with_suffix(".wav")
     if path.suffix.lower() not in (".wav", ".flac"):
         raise AudioSaveError(path, "choose a .wav or .flac file name")
+    ensure_not_input(path, *inputs)
     save_audio(path, audio, SAMPLE_RATE)
     return path
 

@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.classifier_dialog = ClassifierDialog(state, self)
         self.analysis_window = AnalysisWindow(state, self.controller, self.playback, self)
         self.morph_dialog = MorphDialog(state, self)
+        self.export_model_dialog = None
 
         self.centre_splitter = QSplitter(Qt.Orientation.Vertical)
         self.centre_splitter.addWidget(self.waveform_view)
@@ -157,6 +158,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Export &reconstruction…", lambda: self.export_audio("recon"))
         self.export_latent_action = self._action(file_menu, "Export &latent (.celat)…",
                                                  self.export_latent)
+        self.export_model_action = self._action(
+            file_menu, "Export &model…", self.show_export_model,
+            tip="The current model's encoder and decoder as ONNX or TorchScript")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
@@ -305,12 +309,17 @@ class MainWindow(QMainWindow):
         if not path:
             return
         try:
-            saved = export.export_audio(path, audio)
+            saved = export.export_audio(path, audio, self._open_songs())
         except CelaeError as err:
             self.state.error(str(err))
             return
         settings.write_value("folders/export", str(saved.parent))
         self.state.info(f"Saved {saved.name}")
+
+    def _open_songs(self) -> list[Path | None]:
+        """Every song the app has open: an export must never replace one of them."""
+        state = self.state
+        return [e.path for e in state.library] + [state.current_path, state.other_path]
 
     def export_latent(self) -> None:
         """Save the latent of what C plays (the edit, else the reconstruction) as ``.celat``."""
@@ -334,6 +343,14 @@ class MainWindow(QMainWindow):
             return
         settings.write_value("folders/export", str(saved.parent))
         self.state.info(f"Saved {saved.name}")
+
+    def show_export_model(self) -> None:
+        """File > Export model...: ONNX or TorchScript, checked against torch."""
+        if self.export_model_dialog is None:
+            from celae_gui.dialogs.export_model_dialog import ExportModelDialog
+
+            self.export_model_dialog = ExportModelDialog(self.state, self)
+        self._show_dialog(self.export_model_dialog)
 
     def show_training(self) -> None:
         """Train > Train model (Ctrl+T)."""
@@ -423,6 +440,8 @@ class MainWindow(QMainWindow):
         self.classifier_dialog.stop_and_join()
         for part in (self.genre_panel, self.pc_panel, self.analysis_window, self.morph_dialog):
             part.shutdown()
+        if self.export_model_dialog is not None:
+            self.export_model_dialog.shutdown()
         self.controller.shutdown()
         self.playback.close()
         event.accept()

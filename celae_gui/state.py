@@ -76,6 +76,8 @@ class SourceData:
     spectrum: Spectrum | None = None
     quality: Quality | None = None
     latent: SongLatent | None = None
+    baseline: Quality | None = None
+    """For the reconstruction: the same figures for pool+interp at the model's ratio."""
     envelope: tuple[np.ndarray, np.ndarray] | None = None
     """``(seconds, values)`` the waveform draws instead of every sample of a long source:
     each bin's minimum and maximum, computed off the GUI thread."""
@@ -98,6 +100,8 @@ class AppState(QObject):
     classifier_changed = Signal(object)
     genre_changed = Signal(str)
     pca_changed = Signal(object)
+    latent_bits_changed = Signal(int)
+    visqol_changed = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -118,6 +122,8 @@ class AppState(QObject):
         self.classifier: LoadedClassifier | None = None
         self.latent_pca: LatentPCA | None = None
         self.genre_probabilities: dict[str, np.ndarray] = {}
+        self.latent_bits = 32
+        self.visqol: dict[str, float | None] = {}
 
     # --- model -------------------------------------------------------------------------------
     def set_model(self, loaded: LoadedModel | None, error: str = "") -> None:
@@ -255,8 +261,28 @@ class AppState(QObject):
         for kind in SOURCES:
             if kind in self.sources:
                 self.set_source(kind, None)
+        for kind in list(self.visqol):
+            self.set_visqol(kind, None)
         if self.latents is not None:
             self.set_latents(None)
+
+    # --- bitrate and the slow perceptual figure -----------------------------------------------
+    def set_latent_bits(self, bits: int) -> None:
+        """Hear and measure the reconstruction with its latent stored at ``bits`` (32, 16, 8)."""
+        if bits != self.latent_bits:
+            self.latent_bits = int(bits)
+            self.latent_bits_changed.emit(self.latent_bits)
+
+    def set_visqol(self, kind: str, value: float | None) -> None:
+        """ViSQOL of ``kind`` (``"recon"``, ``"baseline"``, ``"edited"``) against the original:
+        a score, NaN while it is being computed, None when there is none."""
+        if value is None:
+            if kind not in self.visqol:
+                return
+            del self.visqol[kind]
+        else:
+            self.visqol[kind] = float(value)
+        self.visqol_changed.emit(kind)
 
     # --- latent edits with undo --------------------------------------------------------------
     def set_edit_params(self, params, merge_key: str = "") -> None:

@@ -8,10 +8,13 @@ killed writer left behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from core.errors import FileError, WriteError
 
 TEMP_PREFIX = ".celae-tmp-"
 
@@ -98,12 +101,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     removed and ``path`` is untouched.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale_temps(path.parent, path.name)
-    # The writer's pid is part of the name so a sweep can tell a dead writer's temp from a
-    # live one's: <prefix><name>.<pid>.<random><suffix>.
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.{os.getpid()}.",
-                                    suffix=path.suffix or ".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sweep_stale_temps(path.parent, path.name)
+        # The writer's pid is part of the name so a sweep can tell a dead writer's temp from a
+        # live one's: <prefix><name>.<pid>.<random><suffix>.
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.{os.getpid()}.",
+                                        suffix=path.suffix or ".tmp", dir=path.parent)
+    except OSError as err:
+        raise WriteError(path, write_reason(err)) from err
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -114,10 +120,26 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.chmod(tmp, _final_mode(path))
         os.replace(tmp, path)
         _fsync_dir(path.parent)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        # safetensors reports a full disk as its own SafetensorError, not an OSError.
+        if (isinstance(err, OSError) and not isinstance(err, FileError)) \
+                or type(err).__name__ == "SafetensorError":
+            raise WriteError(path, write_reason(err)) from err
         raise
+
+
+def write_reason(err: BaseException) -> str:
+    """A one-line reason for a failed write."""
+    code = getattr(err, "errno", None)
+    text = str(err)
+    if code == errno.ENOSPC or "No space left" in text or "StorageFull" in text:
+        return "could not write: the disk is full (the previous file, if any, is intact)"
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"could not write: the folder is not writable ({os.strerror(code)})"
+    reason = getattr(err, "strerror", None) or text.splitlines()[0][:200] if text else repr(err)
+    return f"could not write ({reason})"
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -129,3 +151,38 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write UTF-8 ``text`` to ``path`` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.resolve() == b.resolve():
+            return True
+    except (OSError, RuntimeError):  # a symlink loop resolves to nothing
+        pass
+    try:
+        sa, sb = a.stat(), b.stat()
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def ensure_not_input(out_path: str | os.PathLike, *input_paths: str | os.PathLike | None) -> None:
+    """Refuse to write ``out_path`` when it is one of ``input_paths``.
+
+    An atomic replace of a user's original by a lossy output is a silent data loss, so the
+    output is compared with each input by resolved path and by inode (a hard link or a second
+    mount of the same file has another path). ``None`` inputs are ignored.
+
+    Raises
+    ------
+    FileError
+        Naming both files when the output would replace an input.
+    """
+    out = Path(out_path)
+    for given in input_paths:
+        if given is None:
+            continue
+        src = Path(given)
+        if _same_file(out, src):
+            raise FileError(out, f"the output would replace the input {os.fspath(src)}; "
+                                 "choose another output name (an input is never overwritten)")

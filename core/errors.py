@@ -30,6 +30,13 @@ class AudioSaveError(FileError):
     """Audio could not be written."""
 
 
+class WriteError(FileError, OSError):
+    """A file could not be written (disk full, read-only folder...); the old file is intact.
+
+    Also an ``OSError``, so code that already handles failed writes keeps doing so.
+    """
+
+
 class ModelLoadError(FileError):
     """A model folder or file is missing, corrupt, hostile or does not match its config."""
 

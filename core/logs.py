@@ -69,9 +69,10 @@ def setup_logging(kind: str = "app") -> Path:
     handlers: list[logging.Handler] = [file_handler]
     # A windowed program on Windows has no stderr at all.
     if sys.stderr is not None:
-        stream = logging.StreamHandler(sys.stderr)
+        stream = _StderrHandler()
         stream.setLevel(logging.WARNING)
-        stream.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        stream.setFormatter(_OneLine("celae: %(levelname)s: %(message)s" if kind == "cli"
+                                     else "%(levelname)s %(name)s: %(message)s"))
         handlers.append(stream)
     for handler in handlers:
         setattr(handler, _MARK, True)
@@ -90,10 +91,42 @@ def setup_logging(kind: str = "app") -> Path:
     return Path(file_handler.baseFilename)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (a test's capture, a redirected stream)."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
+class _OneLine(logging.Formatter):
+    """No traceback on the terminal: it goes to the log file, and the message says where."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        return self.formatMessage(record)
+
+
+def log_file() -> Path | None:
+    """The file :func:`setup_logging` chose, or None before it ran."""
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, _MARK, False) and isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)
+    return None
+
+
 def _file_handler(path: Path) -> logging.handlers.RotatingFileHandler:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8")
+        path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8",
+        errors="backslashreplace")  # a file name that is not UTF-8 must not break the log
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter(_FORMAT))
     return handler

@@ -20,6 +20,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, atomic_write_text
+from core.bounded_read import open_regular, os_reason, parse_json, read_bounded
 from core.errors import ModelLoadError, TrainingError
 
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".tar")
@@ -57,9 +58,10 @@ def read_safetensors_header(path: str | os.PathLike) -> dict[str, dict]:
     """
     path = Path(path)
     refuse_pickle(path)
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
+    # open_regular: a FIFO would block open() forever, /dev/zero has an st_size of 0.
+    with open_regular(path, ModelLoadError) as fh:
+        try:
+            size = os.fstat(fh.fileno()).st_size
             head = fh.read(8)
             if len(head) < 8:
                 raise ModelLoadError(path, f"truncated safetensors file ({size} bytes)")
@@ -70,13 +72,11 @@ def read_safetensors_header(path: str | os.PathLike) -> dict[str, dict]:
             if n > MAX_HEADER_BYTES:
                 raise ModelLoadError(path, f"header of {n} bytes is implausibly large")
             raw = fh.read(n)
-    except FileNotFoundError:
-        raise ModelLoadError(path, "file not found") from None
-    except OSError as err:
-        raise ModelLoadError(path, f"cannot read ({err.strerror or err})") from None
+        except OSError as err:
+            raise ModelLoadError(path, os_reason(err)) from None
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ModelLoadError(path, "header is not valid JSON: not a safetensors file") from None
     if not isinstance(header, dict):
         raise ModelLoadError(path, "header is not a JSON object")
@@ -101,9 +101,12 @@ def read_safetensors_header(path: str | os.PathLike) -> dict[str, dict]:
 def sha256_file(path: str | os.PathLike) -> str:
     """SHA-256 of a file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    with open_regular(path, ModelLoadError) as fh:
+        try:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        except OSError as err:
+            raise ModelLoadError(path, os_reason(err)) from None
     return digest.hexdigest()
 
 
@@ -119,16 +122,8 @@ def verify_sha256(path: str | os.PathLike, expected: str | None, described_by: s
 
 def read_json(path: Path) -> dict:
     refuse_pickle(path)
-    try:
-        if path.stat().st_size > MAX_JSON_BYTES:
-            raise ModelLoadError(path, "file is implausibly large for a JSON description")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelLoadError(path, "file not found") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelLoadError(path, f"invalid JSON ({err})") from None
-    except OSError as err:
-        raise ModelLoadError(path, f"cannot read ({err.strerror or err})") from None
+    data = parse_json(read_bounded(path, MAX_JSON_BYTES, ModelLoadError, "JSON description"),
+                      path, ModelLoadError)
     if not isinstance(data, dict):
         raise ModelLoadError(path, "invalid JSON: expected an object")
     return data

@@ -23,6 +23,9 @@ HIDDEN_IMPORTS = (
     # Registered on import by core.models/__init__; listed so a lazy import cannot lose them.
     "core.models.cel",
     "core.models.codec",
+    # torch.onnx imports onnx by name when `celae export` (or File > Export model...) runs.
+    "onnx",
+    "onnxruntime",
     # torchaudio loads its C++ ops by path; the transforms and the GTZAN split are lazy imports.
     "torchaudio.lib",
     "torchaudio.transforms",

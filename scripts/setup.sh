@@ -9,10 +9,11 @@ PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.setup-stamp
 
-# Qt offscreen + PortAudio; real windows under Xvfb; a PulseAudio null sink for sound tests.
+# Qt offscreen + PortAudio; real windows under Xvfb; a PulseAudio null sink for sound tests;
+# a C++ compiler and Python headers for visqol-python's libsvm, which PyPI ships as source only.
 DEB_PACKAGES="libgl1 libegl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3 libportaudio2
   xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
-  libxcb-shape0 libxkbcommon-x11-0 pulseaudio pulseaudio-utils libasound2-plugins"
+  libxcb-shape0 libxkbcommon-x11-0 pulseaudio pulseaudio-utils libasound2-plugins g++ python3-dev"
 
 missing=$(dpkg-query -W -f='${Package} ${Status}\n' $DEB_PACKAGES 2>/dev/null \
   | awk '$NF != "installed" {print $1}'; for p in $DEB_PACKAGES; do

@@ -32,6 +32,7 @@ from celae_gui.playback.preview import PreviewPlayer
 from celae_gui.state import AppState
 from celae_gui.workers.base import TaskSlot
 from celae_gui.workers.morph_worker import MorphResult, MorphSettings, MorphWorker
+from core.atomic import ensure_not_input
 from core.constants import SAMPLE_RATE
 from core.errors import AudioSaveError, CelaeError
 
@@ -186,6 +187,7 @@ class MorphDialog(QDialog):
         try:
             if out.suffix.lower() not in (".wav", ".flac"):
                 raise AudioSaveError(out, "choose a .wav or .flac file name")
+            ensure_not_input(out, *(e.path for e in self._state.library))
             audio = export_morph(out, self.result.steps, float(self.crossfade.value()))
         except (CelaeError, OSError) as err:
             self._show_error(str(err))

@@ -16,6 +16,16 @@ def entry_text(entry) -> str:
     return f"{entry.name}  ·  {entry.arch}  ·  latent {shape}  ({entry.source})"
 
 
+def entry_tooltip(entry) -> str:
+    """Tool tip of a ``core.models.io.ModelEntry``: its folder and what its latent costs."""
+    from core.latent.bitrate import entry_bitrate
+
+    rate = entry_bitrate(entry)
+    if rate is None:
+        return str(entry.path)
+    return (f"{entry.path}\nLatent: {rate.floats_per_second:,.0f} values/s, {rate.text()}")
+
+
 class ModelSelector(QWidget):
     """Combo box of models; ``model_requested(Path)`` when the user picks one."""
 
@@ -45,7 +55,7 @@ class ModelSelector(QWidget):
         self.combo.clear()
         for entry in entries:
             self.combo.addItem(entry_text(entry), str(entry.path))
-            self.combo.setItemData(self.combo.count() - 1, str(entry.path), 3)  # tooltip
+            self.combo.setItemData(self.combo.count() - 1, entry_tooltip(entry), 3)  # tooltip
         self.combo.blockSignals(False)
         if not entries:
             self.combo.setPlaceholderText("No models: Train ▸ Train model (Ctrl+T)")

@@ -230,6 +230,11 @@ class PCPanel(QGroupBox):
 
     def _on_pca_failed(self, message: str) -> None:
         self._state.error(f"Latent PCA: {message} (fit it again)")
+        model = self._state.model
+        if model is not None and self._loading_for is model:
+            # A damaged PCA is not a missing one: say so where the user looks.
+            self.placeholder.setText(f"The latent PCA of “{model.path.name}” cannot be read "
+                                     f"({message}). Fit it again to replace it.")
 
     def _on_pca_changed(self, pca) -> None:
         model = self._state.model

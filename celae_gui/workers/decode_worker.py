@@ -6,6 +6,7 @@ with its reason in the library instead of failing later when it is selected.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from PySide6.QtCore import Signal
 
 from celae_gui.state import LibraryEntry
 from celae_gui.workers.base import BaseWorker
+from core.bounded_read import regular_file_reason
 from core.constants import AUDIO_EXTENSIONS
 from core.errors import CelaeError
 from core.progress import Cancelled
@@ -41,8 +43,10 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     for p in paths:
         p = Path(p)
         if p.is_dir():
+            # Not is_file(): a FIFO or a symlink loop named like audio is listed with its
+            # reason instead of vanishing.
             out.extend(sorted(f for f in p.rglob("*")
-                              if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS
+                              if f.suffix.lower() in AUDIO_EXTENSIONS and not f.is_dir()
                               and not is_hidden(f, p)))
         else:
             out.append(p)
@@ -53,8 +57,11 @@ def check_file(path: Path) -> LibraryEntry:
     """Probe ``path`` and decode its first half second; a LibraryEntry with status and reason."""
     from core.audio.io import load_audio, probe
 
-    if not path.is_file():
-        return LibraryEntry(path, "error", None, f"{path.name}: no such file")
+    reason = regular_file_reason(path)
+    if reason is None and not os.access(path, os.R_OK):
+        reason = "permission denied"
+    if reason:
+        return LibraryEntry(path, "error", None, f"{path.name}: {reason}")
     if path.suffix.lower() in PICKLE_SUFFIXES:
         # Never opened, not even by the audio decoder: a pickle can run code when read.
         return LibraryEntry(path, "error", None, f"{path.name}: {PICKLE_REFUSAL}")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from celae_gui.state import ClipWindow, SourceData
-from celae_gui.views.figures import source_data
+from celae_gui.views.figures import full_quality, source_data
 from celae_gui.workers.base import BaseWorker
 from core.constants import SAMPLE_RATE
 
@@ -27,6 +27,8 @@ class ReconstructResult:
     original: SourceData
     recon: SourceData
     latents: SongLatent
+    baseline_audio: np.ndarray | None = None
+    bits: int = 32
 
 
 def pad_to(audio: np.ndarray, length: int) -> np.ndarray:
@@ -61,24 +63,40 @@ def decode_latents(model, song: SongLatent) -> np.ndarray:
     return decode_latent(model, song)
 
 
-class ReconstructWorker(BaseWorker):
-    """Reconstruct ``window`` of ``path`` with ``model`` (an ``Autoencoder``)."""
+def pool_interp_like(model, audio: np.ndarray) -> np.ndarray:
+    """The no-learning baseline of ``audio`` keeping as many values as ``model``'s latent."""
+    from core.audio.baseline import pool_interp
 
-    def __init__(self, model, path: Path, window: ClipWindow):
+    c, length = model.latent_shape()
+    return pool_interp(audio, model.clip_samples / (c * length))
+
+
+class ReconstructWorker(BaseWorker):
+    """Reconstruct ``window`` of ``path`` with ``model`` (an ``Autoencoder``), its latent
+    stored at ``bits`` per value (``core.latent.quantize``: 32, 16 or 8)."""
+
+    def __init__(self, model, path: Path, window: ClipWindow, bits: int = 32):
         super().__init__()
         self._model = model
         self._path = Path(path)
         self._window = window
+        self._bits = int(bits)
 
     def work(self) -> ReconstructResult:
         self.on_progress(0.0, f"Loading {self._path.name}")
         audio = load_window(self._path, self._window, self._model.clip_samples)
         self.on_progress(0.2, f"Reconstructing {self._path.name}")
         song = encode_audio(self._model, audio, self._window.whole_song)
+        if self._bits != 32:
+            from core.latent.quantize import roundtrip
+
+            song = song.with_z(roundtrip(song.z, self._bits))
         if self.should_stop():
             return None
         recon = pad_to(decode_latents(self._model, song), len(audio))
         self.on_progress(0.9, "Measuring quality")
-        recon_data = dataclasses.replace(source_data(recon, audio), latent=song)
+        baseline = pool_interp_like(self._model, audio)
+        recon_data = dataclasses.replace(source_data(recon, audio), latent=song,
+                                         baseline=full_quality(audio, baseline))
         return ReconstructResult(self._path, self._window, source_data(audio, None), recon_data,
-                                 song)
+                                 song, baseline, self._bits)

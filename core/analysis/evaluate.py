@@ -16,6 +16,9 @@ from core.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
 
 FIGURES = ("mse", "snr", "si_sdr", "log_mel_l1", "mr_stft")
 
+VISQOL_CLIPS = 12
+"""ViSQOL costs about 5 s per clip, so it is scored on at most this many validation clips."""
+
 
 @dataclass
 class EvalReport:
@@ -35,9 +38,10 @@ class EvalReport:
     model: dict[str, float] = field(default_factory=dict)
     baseline: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    visqol_clips: int = 0
 
     def as_dict(self) -> dict:
-        return {"model_name": self.model_name, "arch": self.arch,
+        return {"visqol_clips": self.visqol_clips, "model_name": self.model_name, "arch": self.arch,
                 "latent_shape": list(self.latent_shape), "ratio": self.ratio,
                 "clips": self.clips, "songs": self.songs, "split": self.split,
                 "model": self.model, "baseline": self.baseline, "seconds": self.seconds}
@@ -49,6 +53,10 @@ class EvalReport:
                 f"{'':12}{'model':>12}{'baseline':>12}"]
         for k in FIGURES:
             rows.append(f"{k:12}{self.model[k]:12.4f}{self.baseline[k]:12.4f}")
+        if "visqol" in self.model:
+            rows.append(f"{'visqol':12}{self.model['visqol']:12.4f}"
+                        f"{self.baseline['visqol']:12.4f}  (on {self.visqol_clips} of "
+                        f"{self.clips} clips, evenly spread)")
         return "\n".join(rows)
 
 
@@ -65,7 +73,8 @@ def score_batches(ref: np.ndarray, est: np.ndarray) -> dict[str, np.ndarray]:
 
 def evaluate_model(model: str | os.PathLike | None, data: str | os.PathLike, *,
                    max_clips: int | None = None, seed: int = 0, valid_fraction: float = 0.2,
-                   batch_size: int = 16, on_progress: ProgressFn | None = None,
+                   batch_size: int = 16, visqol: bool = False,
+                   on_progress: ProgressFn | None = None,
                    should_stop: StopFn | None = None) -> EvalReport:
     """Score ``model`` and the same-length baseline on the validation split of ``data``.
 
@@ -78,6 +87,8 @@ def evaluate_model(model: str | os.PathLike | None, data: str | os.PathLike, *,
     max_clips : int or None
         Score at most this many validation clips (evenly spread), for quick runs.
     seed, valid_fraction : split settings, the same as training's defaults.
+    visqol : bool
+        Also score ViSQOL (model and baseline) on up to :data:`VISQOL_CLIPS` of the clips.
 
     Returns
     -------
@@ -114,11 +125,36 @@ def evaluate_model(model: str | os.PathLike | None, data: str | os.PathLike, *,
             for k, v in score_batches(x, est).items():
                 scores[name].setdefault(k, []).append(v)
         done = min(start + batch_size, len(valid))
-        on_progress(0.3 + 0.7 * done / len(valid), f"{done}/{len(valid)} clips")
+        share = 0.5 if visqol else 0.7
+        on_progress(0.3 + share * done / len(valid), f"{done}/{len(valid)} clips")
     means = {name: {k: float(np.mean(np.concatenate(v))) for k, v in per.items()}
              for name, per in scores.items()}
+    scored = 0
+    if visqol:
+        scored = _add_visqol(means, net, clips, valid, ratio, on_progress, should_stop)
     songs = len({int(clips.song_of_clip[i]) for i in valid})
     return EvalReport(model_name=loaded.name, arch=loaded.arch, latent_shape=(c, l),
                       ratio=round(ratio, 4), clips=len(valid), songs=songs, split=split.method,
                       model=means["model"], baseline=means["baseline"],
-                      seconds=time.perf_counter() - started)
+                      seconds=time.perf_counter() - started, visqol_clips=scored)
+
+
+def _add_visqol(means: dict, net, clips, valid: np.ndarray, ratio: float,
+                on_progress: ProgressFn, should_stop: StopFn) -> int:
+    """Mean ViSQOL of model and baseline on evenly spread clips, into ``means``; the count."""
+    from core.audio.baseline import pool_interp
+    from core.audio.visqol import visqol_clips
+    from core.models.inference import reconstruct
+
+    pick = valid[np.unique(np.linspace(0, len(valid) - 1, min(VISQOL_CLIPS, len(valid)))
+                           .round().astype(int))]
+    x = clips.float_batch(pick)
+    for i, (name, est) in enumerate((("model", reconstruct(net, x)),
+                                     ("baseline", pool_interp(x, ratio)))):
+        def progress(f, m, i=i):
+            on_progress(0.8 + 0.1 * (i + f), m)
+        values = visqol_clips(x, est, net.sample_rate, on_progress=progress,
+                              should_stop=should_stop)
+        kept = values[np.isfinite(values)]
+        means[name]["visqol"] = float(kept.mean()) if len(kept) else float("nan")
+    return len(pick)

@@ -25,7 +25,9 @@ import soundfile as sf
 import soxr
 
 from core.atomic import atomic_path
+from core.audio.quiet import quiet_native_stderr
 from core.audio.sniff import Sniff, explain_open_failure, has_vbr_header, sniff
+from core.bounded_read import regular_file_reason
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
 from core.errors import AudioLoadError, AudioSaveError
 
@@ -79,21 +81,11 @@ class _Opened:
 
 
 def _stat_reason(path: str) -> tuple[str | None, int]:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return "file not found", 0
-    except PermissionError:
-        return "permission denied", 0
-    except OSError as err:
-        return f"cannot read the file ({err.strerror or err})", 0
-    if os.path.isdir(path):
-        return "is a folder, not a file", 0
-    if not os.path.isfile(path):
-        return "not a regular file", 0
-    if st.st_size == 0:
-        return "empty file (0 bytes)", 0
-    return None, st.st_size
+    reason = regular_file_reason(path)
+    if reason:
+        return reason, 0
+    size = os.stat(path).st_size
+    return ("empty file (0 bytes)", 0) if size == 0 else (None, size)
 
 
 @contextlib.contextmanager
@@ -112,7 +104,10 @@ def _open(path: str | os.PathLike) -> Iterator[_Opened]:
     if sn.problem:
         raise AudioLoadError(name, sn.problem)
     try:
-        f = sf.SoundFile(name)
+        # Bytes, not str: soundfile encodes a str name as UTF-8, which fails for a valid file
+        # whose name is not (a Latin-1 name from an old disc, say).
+        with quiet_native_stderr(sn.kind == "mp3"):
+            f = sf.SoundFile(os.fsencode(name))
     except _LIBSNDFILE_ERRORS as err:
         message = getattr(err, "error_string", None) or str(err)
         raise AudioLoadError(name, explain_open_failure(sn, size, message.strip())) from err
@@ -200,7 +195,8 @@ def _decode(path: str | os.PathLike, sample_rate: int, offset: float,
 
 def _stream(opened: _Opened, start: int, count: int, sample_rate: int) -> Iterator[np.ndarray]:
     f, info = opened.file, opened.info
-    seconds = _MP3_BLOCK_SECONDS if info.format == "MP3" else BLOCK_SECONDS
+    mp3 = info.format == "MP3"
+    seconds = _MP3_BLOCK_SECONDS if mp3 else BLOCK_SECONDS
     block = max(1, min(int(info.sample_rate * seconds),
                        _MAX_BLOCK_BYTES // (4 * info.channels)))
     buf = np.empty((block, info.channels), dtype=np.float32)
@@ -213,9 +209,14 @@ def _stream(opened: _Opened, start: int, count: int, sample_rate: int) -> Iterat
     while done < count:
         want = min(block, count - done)
         try:
-            got = f.read(want, dtype="float32", always_2d=True, out=buf[:want])
+            with quiet_native_stderr(mp3):
+                got = f.read(want, dtype="float32", always_2d=True, out=buf[:want])
         except _LIBSNDFILE_ERRORS as err:
-            raise AudioLoadError(info.path, _short_reason(info, start + done, err)) from err
+            # A failed read of a long MP3 block loses the whole block: find how far the file
+            # really decodes, so the message does not claim that nothing could be.
+            good = _decodable_frames(info.path, start + done, want) if want > 1 else 0
+            raise AudioLoadError(info.path, _short_reason(info, start + done + good,
+                                                          err)) from err
         if len(got) == 0:
             break
         # NaN/Inf in damaged float files are reported just below, not warned about here.
@@ -244,6 +245,23 @@ def _stream(opened: _Opened, start: int, count: int, sample_rate: int) -> Iterat
         yield first
     if opened.slack is not None and done < count - opened.slack:
         raise AudioLoadError(info.path, _short_reason(info, start + done, None))
+
+
+def _decodable_frames(path: Path, start: int, limit: int) -> int:
+    """How many frames from ``start`` (at most ``limit``) decode, read in small blocks."""
+    step = 4096
+    good = 0
+    try:
+        with quiet_native_stderr(), sf.SoundFile(os.fsencode(path)) as f:
+            f.seek(start)
+            while good < limit:
+                got = len(f.read(min(step, limit - good), dtype="float32", always_2d=True))
+                if got == 0:
+                    break
+                good += got
+    except _LIBSNDFILE_ERRORS:
+        pass
+    return good
 
 
 def _finite(out: np.ndarray, info: AudioInfo) -> np.ndarray:

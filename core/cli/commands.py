@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.atomic import ensure_not_input
 from core.cli.progress import ProgressBar
 from core.errors import CelaeError, FileError
 
@@ -59,6 +60,7 @@ def cmd_reconstruct(args) -> Result:
     from core.audio.metrics import quality
     from core.models.inference import reconstruct_song
 
+    ensure_not_input(args.out, args.audio)
     loaded = _load(args)
     audio = load_audio(args.audio, offset=args.offset, duration=args.duration)
     bar = _bar(args, "reconstructing ")
@@ -68,7 +70,26 @@ def cmd_reconstruct(args) -> Result:
     q = quality(audio, recon).as_dict()
     data = {"input": str(args.audio), "output": str(args.out), "model": str(loaded.path),
             "seconds": len(audio) / _sr(loaded), **q}
-    return Result(f"wrote {args.out}: {_figures(q)}", data)
+    text = f"wrote {args.out}: {_figures(q)}"
+    if getattr(args, "visqol", False):
+        text += _visqol_of_output(args, data)
+    return Result(text, data)
+
+
+def _visqol_of_output(args, data: dict) -> str:
+    """Add the output's ViSQOL against the input to ``data``; return the words to print.
+
+    Read back from the two files, so it does not depend on how the output was rendered.
+    """
+    from core.audio.visqol import files_visqol
+
+    bar = _bar(args, "ViSQOL ")
+    figure = files_visqol(args.audio, args.out, ref_offset=args.offset, on_progress=bar)
+    bar.close()
+    data.update(figure.as_dict())
+    if figure.score is None:
+        return f", ViSQOL {figure.scope}"
+    return f", ViSQOL {figure.score:.2f} ({figure.scope})"
 
 
 def _sr(loaded) -> int:
@@ -156,6 +177,7 @@ def cmd_edit(args) -> Result:
     from core.latent.edits import EditParams, apply_edits
     from core.models.inference import decode, encode
 
+    ensure_not_input(args.out, args.audio, args.mix)
     loaded = _load(args)
     clip = loaded.model.config.clip_samples
     audio = load_audio(args.audio)
@@ -208,7 +230,10 @@ def cmd_train(args) -> Result:
     if os.environ.get("RANK", "0") != "0":  # under torchrun only rank 0 reports
         return None
     data = result.as_dict() if hasattr(result, "as_dict") else {}
-    return Result(f"saved model to {args.out}", {"out": str(args.out), **data})
+    skipped = data.get("skipped") or []
+    note = (f" ({len(skipped)} input files skipped; each is listed above with its reason)"
+            if skipped else "")
+    return Result(f"saved model to {args.out}{note}", {"out": str(args.out), **data})
 
 
 def cmd_evaluate(args) -> Result:
@@ -216,7 +241,7 @@ def cmd_evaluate(args) -> Result:
 
     bar = _bar(args, "evaluating ")
     report = evaluate_model(args.model, args.data, max_clips=args.max_clips, seed=args.seed,
-                            on_progress=bar)
+                            visqol=args.visqol, on_progress=bar)
     bar.close()
     return Result(report.text(), report.as_dict())
 
@@ -227,18 +252,22 @@ def cmd_models(args) -> Result:
 
         names = architectures()
         return Result("\n".join(names), {"architectures": names})
+    from core.latent.bitrate import entry_bitrate
     from core.models.io import list_models
 
     entries = list_models()
+    rates = [entry_bitrate(e) for e in entries]
     rows = []
-    for e in entries:
+    for e, rate in zip(entries, rates, strict=True):
         rows.append({"name": e.name, "source": e.source, "arch": e.arch, "path": str(e.path),
-                     "latent_shape": list(e.latent_shape) if e.latent_shape else None})
+                     "latent_shape": list(e.latent_shape) if e.latent_shape else None,
+                     **(rate.as_dict() if rate else {})})
     if not rows:
         return Result("no models found", {"models": []})
     width = max(len(r["name"]) for r in rows)
-    text = "\n".join(f"{r['name']:<{width}}  {r['source']:<7}  {r['arch']}  {r['path']}"
-                     for r in rows)
+    text = "\n".join(f"{e.name:<{width}}  {e.source:<7}  {e.arch}  "
+                     f"{rate.text() if rate else 'no latent shape'}  {e.path}"
+                     for e, rate in zip(entries, rates, strict=True))
     return Result(text, {"models": rows})
 
 
@@ -252,6 +281,21 @@ def _analysis(name: str):
         return Result(out.text() if callable(getattr(out, "text", None)) else str(out),
                       out.as_dict())
     return run
+
+
+def cmd_export(args) -> Result:
+    from core.export import export_model
+
+    bar = _bar(args, "exporting ")
+    result = export_model(args.model, args.out, args.fmt, on_progress=bar)
+    bar.close()
+    p = result.parity
+    text = (f"wrote {', '.join(f.name for f in result.files)} to {result.folder}: matches torch "
+            f"(worst SI-SDR {p.worst_si_sdr_db:.1f} dB, max abs diff "
+            f"{p.worst_max_abs_diff:.2g})")
+    return Result(text, {"folder": str(result.folder), "format": result.format,
+                         "model": result.model_name, "files": [str(f) for f in result.files],
+                         "parity": p.as_dict()})
 
 
 HANDLERS = {
@@ -268,4 +312,5 @@ HANDLERS = {
     "classify-predict": _analysis("classify_predict"),
     "cluster": _analysis("cluster"),
     "report": _analysis("report"),
+    "export": cmd_export,
 }

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 
 from core import __version__
 from core.errors import CelaeError
+from core.logs import setup_logging
 
 # What --max-clips means everywhere (core.data.limit); kept here so parsing imports no numpy.
 MAX_CLIPS_HELP = ("use at most this many clips in all: whole songs, spread over the genres, in "
@@ -33,6 +35,12 @@ def _common() -> argparse.ArgumentParser:
 def _model_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", "-m", default=None, metavar="M",
                    help="model folder or a name from `celae models` (default: the bundled model)")
+
+
+def _visqol_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--visqol", action="store_true",
+                   help="also compute ViSQOL v3 (audio mode, 48 kHz; about 1 s of CPU per "
+                        "second of audio, so a long song is scored on three 5 s clips)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="OUT.wav")
     p.add_argument("--offset", type=float, default=0.0, help="start, in seconds")
     p.add_argument("--duration", type=float, default=None, help="length, in seconds (default all)")
+    _visqol_arg(p)
 
     p = sub.add_parser("encode", parents=[common], help="write a song's latent as a .celat file")
     p.add_argument("audio", metavar="AUDIO")
@@ -114,12 +123,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA")
     p.add_argument("--max-clips", type=int, default=None, help=MAX_CLIPS_HELP)
     p.add_argument("--seed", type=int, default=0)
+    _visqol_arg(p)
 
     p = sub.add_parser("models", parents=[common], help="list bundled and user models")
     p.add_argument("--archs", action="store_true", help="list architecture names instead")
 
     _add_analysis(sub, common)
+    _add_export(sub, common)
     return parser
+
+
+def _add_export(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("export", parents=[common],
+                       help="write a model's encoder and decoder as ONNX or TorchScript, "
+                            "checked against torch")
+    p.add_argument("model", metavar="MODEL", help="model folder or a name from `celae models`")
+    p.add_argument("--format", dest="fmt", default="onnx", choices=["onnx", "torchscript"])
+    p.add_argument("--out", required=True, metavar="DIR")
 
 
 def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
@@ -170,14 +190,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     name = args.command if args.command != "classify" else f"classify-{args.classify_command}"
     handler = cli_commands.HANDLERS[name]
+    log_path = setup_logging("cli")
+    log = logging.getLogger("celae.cli")
+    log.info("celae %s", " ".join(sys.argv[1:] if argv is None else argv))
     try:
         result = handler(args)
     except CelaeError as err:
+        log.info("failed: %s", err)  # the terminal gets it just below, once
         print(f"celae: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        log.info("interrupted")
         print("celae: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug: the traceback goes to the log, one line to the terminal
+        logging.getLogger("celae").critical("uncaught exception", exc_info=True)
+        print(f"celae: internal error: {type(err).__name__}: {err} (the traceback is in "
+              f"{log_path}; please attach it to a bug report)", file=sys.stderr)
+        return 1
     if result is None:
         return 0
     if getattr(args, "json", False):

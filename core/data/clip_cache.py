@@ -1,12 +1,13 @@
 """Decoded clips of a dataset, cached on disk as one int16 memmap so a second open is instant.
 
 Cache key
-    Each file is fingerprinted by its size, its modification time (ns) and a BLAKE2 hash of three
-    16 KiB samples of its bytes (start, middle, end). Hashing every byte of GTZAN (1.2 GB) would
-    cost seconds on every open; size + mtime alone would miss a file re-encoded in place within
-    the clock's resolution, which the sampled bytes catch (a same-size edit that touches none of
-    the sampled regions and restores the mtime would not be noticed). The entry key hashes the
-    fingerprints, song ids and genres with the decode settings (rate, clip length, clips per song,
+    Each file is fingerprinted by its size, its modification and change times (ns) and a BLAKE2
+    hash of three 16 KiB samples of its bytes (start, middle, end). Hashing every byte of GTZAN
+    (1.2 GB) would cost seconds on every open; size + mtime alone would miss a file re-encoded
+    in place within the clock's resolution (the sampled bytes catch that) or edited in place with
+    its mtime restored (``touch -r``: the change time catches that, only the kernel sets it).
+    The entry key hashes the fingerprints, song ids and genres with the decode settings (rate,
+    clip length, clips per song,
     cache version).
 
 Layout and atomicity
@@ -14,7 +15,9 @@ Layout and atomicity
     ``<tag>-<key>.json`` holds the songs, clip counts, labels and decode errors. Both go through
     :func:`core.atomic.atomic_path`, data first: an entry counts only when its JSON exists and the
     data file has exactly the size the JSON promises, so a killed process leaves no entry that
-    loads as garbage. ``tag`` hashes the dataset folder and settings: a new entry for the same
+    loads as garbage. The JSON keeps a CRC-32 of each song's clips, checked on every open: a
+    data file damaged on disk is decoded again instead of being trained on.
+    ``tag`` hashes the dataset folder and settings: a new entry for the same
     folder removes the older ones, so the cache does not grow with every change of the folder.
 
 Decoding
@@ -29,7 +32,9 @@ import collections
 import contextlib
 import hashlib
 import json
+import logging
 import os
+import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,11 +51,12 @@ from core.errors import AudioLoadError, DatasetError
 from core.paths import cache_dir
 from core.progress import Cancelled, ProgressFn, StopFn, Throttle, never_stop, no_progress
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 INT16_SCALE = 32768.0
 """int16 clip value = round(float sample * INT16_SCALE), clipped to the int16 range."""
 
 _SAMPLE_BYTES = 16 * 1024
+log = logging.getLogger(__name__)
 
 
 class SongError(NamedTuple):
@@ -139,7 +145,7 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
 
 
 def _fingerprint(path: Path) -> str:
-    """size:mtime:hash of three byte samples (see the module docstring for why)."""
+    """size:mtime:ctime:hash of three byte samples (see the module docstring for why)."""
     st = path.stat()
     h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as fh:
@@ -147,7 +153,7 @@ def _fingerprint(path: Path) -> str:
                            max(0, st.st_size - _SAMPLE_BYTES)}):
             fh.seek(pos)
             h.update(fh.read(_SAMPLE_BYTES))
-    return f"{st.st_size}:{st.st_mtime_ns}:{h.hexdigest()}"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{h.hexdigest()}"
 
 
 def _digest(obj: object) -> str:
@@ -164,6 +170,18 @@ def _keep_clips(x: np.ndarray, clip_samples: int, max_clips: int | None) -> np.n
     if max_clips is not None and len(clips) > max_clips:
         clips = clips[np.unique(np.linspace(0, len(clips) - 1, max_clips).round().astype(int))]
     return _to_int16(clips)
+
+
+def _corrupt_song(clips: np.ndarray, counts: Sequence[int], checksums: Sequence[int]) -> int | None:
+    """Index of the first song whose clips do not match their CRC-32, or None."""
+    if len(counts) != len(checksums):
+        raise ValueError("one checksum per song expected")
+    start = 0
+    for i, (n, crc) in enumerate(zip(counts, checksums, strict=True)):
+        if zlib.crc32(clips[start:start + int(n)]) != int(crc):
+            return i
+        start += int(n)
+    return None
 
 
 def _decode(song: Song, sample_rate: int, clip_samples: int,
@@ -186,7 +204,12 @@ def _open_entry(meta_path: Path, data_path: Path, key: str,
         if data_path.stat().st_size != n * t * 2 or n == 0:
             return None
         clips = np.memmap(data_path, dtype=np.int16, mode="r", shape=(n, t))
+        bad = _corrupt_song(clips, meta["clip_counts"], meta["checksums"])
     except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if bad is not None:
+        log.warning("clip cache %s: the clips of %s do not match their checksum; decoding the "
+                    "dataset again", data_path.name, meta["song_ids"][bad])
         return None
     by_id = {s.song_id: s for s in index.songs}
     songs = tuple(by_id[i] for i in meta["song_ids"] if i in by_id)
@@ -197,7 +220,8 @@ def _open_entry(meta_path: Path, data_path: Path, key: str,
     genre_of = {g: i for i, g in enumerate(index.genres)}
     labels = np.asarray([genre_of.get(s.genre, -1) for s in songs], dtype=np.int64)[song_of_clip]
     return ClipSet(clips=clips, song_of_clip=song_of_clip, labels=labels, songs=songs,
-                   genres=index.genres, errors=tuple(SongError(*e) for e in meta["errors"]),
+                   genres=index.genres,
+                   errors=tuple(SongError(*e) for e in (*index.skipped, *meta["errors"])),
                    sample_rate=int(meta["sample_rate"]), cache_path=data_path)
 
 
@@ -250,12 +274,13 @@ def load_clips(index: DatasetIndex, *, clip_samples: int = CLIP_SAMPLES,
     meta_path, data_path = folder / f"{tag}-{key}.json", folder / f"{tag}-{key}.i16"
     cached = _open_entry(meta_path, data_path, key, index)
     if cached is not None:
-        report(1.0, f"Opened {len(cached)} clips from the cache")
+        report(1.0, f"Opened {len(cached)} clips from the cache{_skipped_note(cached)}")
         return cached
     folder.mkdir(parents=True, exist_ok=True)
-    song_ids, counts, errors = _decode_all(index, data_path, sample_rate, clip_samples,
+    song_ids, counts, checksums, errors = _decode_all(index, data_path, sample_rate, clip_samples,
                                            max_clips_per_song, workers, report, stop)
     if not song_ids:
+        errors = [SongError(*e) for e in index.skipped] + errors
         reasons = "; ".join(f"{Path(e.path).name}: {e.reason}" for e in errors[:3])
         raise DatasetError(f"{index.root}: none of the {len(errors)} songs could be decoded "
                            f"({reasons}{'; ...' if len(errors) > 3 else ''})")
@@ -263,23 +288,33 @@ def load_clips(index: DatasetIndex, *, clip_samples: int = CLIP_SAMPLES,
         "version": CACHE_VERSION, "key": key, "root": str(index.root),
         "sample_rate": int(sample_rate), "clip_samples": int(clip_samples),
         "n_clips": int(sum(counts)), "song_ids": song_ids, "clip_counts": counts,
-        "errors": [list(e) for e in errors]}))
+        "checksums": checksums, "errors": [list(e) for e in errors]}))
     _evict(folder, tag, key)
     result = _open_entry(meta_path, data_path, key, index)
     if result is None:
         raise DatasetError(f"{index.root}: the clip cache in {folder} could not be read back")
-    report(1.0, f"Decoded {len(result)} clips from {len(song_ids)} songs")
+    report(1.0, f"Decoded {len(result)} clips from {len(song_ids)} songs{_skipped_note(result)}")
     return result
+
+
+def _skipped_note(clipset: ClipSet) -> str:
+    """Log every left-out file with its reason; a short note for the progress line."""
+    for err in clipset.errors:
+        log.warning("skipped %s: %s", err.path, err.reason)
+    if not clipset.errors:
+        return ""
+    return f"; skipped {len(clipset.errors)} files (reasons in the log)"
 
 
 def _decode_all(index: DatasetIndex, data_path: Path, sample_rate: int, clip_samples: int,
                 max_clips: int | None, workers: int | None, report: ProgressFn,
-                stop: StopFn) -> tuple[list[str], list[int], list[SongError]]:
+                stop: StopFn) -> tuple[list[str], list[int], list[int], list[SongError]]:
     """Decode every song on a thread pool, appending clips to the data file in song order."""
     songs = index.songs
     n_workers = max(1, workers or min(8, os.cpu_count() or 1))
     song_ids: list[str] = []
     counts: list[int] = []
+    checksums: list[int] = []
     errors: list[SongError] = []
     # A bounded window of futures keeps memory flat while results are written in order.
     window = 2 * n_workers
@@ -303,6 +338,7 @@ def _decode_all(index: DatasetIndex, data_path: Path, sample_rate: int, clip_sam
                     out.write(result.tobytes())
                     song_ids.append(song.song_id)
                     counts.append(len(result))
+                    checksums.append(zlib.crc32(result))
                 report((done + 1) / len(songs), f"Decoded {song.path.name} "
                                                 f"({done + 1}/{len(songs)})")
         except BaseException:
@@ -312,7 +348,7 @@ def _decode_all(index: DatasetIndex, data_path: Path, sample_rate: int, clip_sam
     if not song_ids:
         with contextlib.suppress(OSError):
             data_path.unlink()
-    return song_ids, counts, errors
+    return song_ids, counts, checksums, errors
 
 
 def _evict(folder: Path, tag: str, key: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from core.bounded_read import os_reason, regular_file_reason
 from core.constants import AUDIO_EXTENSIONS
 from core.errors import DatasetError
 
@@ -40,12 +41,17 @@ class Song:
 
 @dataclass(frozen=True)
 class DatasetIndex:
-    """The songs of a dataset folder, sorted, and its genres (empty when unlabelled)."""
+    """The songs of a dataset folder, sorted, and its genres (empty when unlabelled).
+
+    ``skipped`` lists ``(path, reason)`` of entries that could not even be looked at (a symlink
+    loop, a FIFO named like audio, a dangling link): they are reported, never silently dropped.
+    """
 
     root: Path
     layout: str
     songs: tuple[Song, ...]
     genres: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,31 +76,46 @@ def _hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def _is_audio(entry: os.DirEntry | Path) -> bool:
-    return (not _hidden(entry.name) and entry.is_file()
-            and os.path.splitext(entry.name)[1].lower() in AUDIO_EXTENSIONS)
+def _audio_entry(entry: os.DirEntry, skipped: dict[str, str]) -> tuple[bool, bool]:
+    """(is an audio file, is a visible folder); a broken entry is noted in ``skipped``."""
+    if _hidden(entry.name):
+        return False, False
+    audio_name = os.path.splitext(entry.name)[1].lower() in AUDIO_EXTENSIONS
+    try:
+        is_file, is_dir = entry.is_file(), entry.is_dir()
+    except OSError as err:  # a symlink loop raises here instead of answering False
+        skipped[entry.path] = os_reason(err)
+        return False, False
+    if audio_name and not is_file and not is_dir:
+        skipped[entry.path] = regular_file_reason(entry.path) or "not a regular file"
+    return audio_name and is_file, is_dir
 
 
-def _listdir(folder: Path) -> tuple[list[Path], list[Path]]:
+def _listdir(folder: Path, skipped: dict[str, str]) -> tuple[list[Path], list[Path]]:
     """Sorted (audio files, visible sub-folders) directly in ``folder``."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as err:
         raise DatasetError(f"{folder}: cannot list the folder ({err.strerror or err})") from err
-    files = [Path(e.path) for e in entries if _is_audio(e)]
-    dirs = [Path(e.path) for e in entries if not _hidden(e.name) and e.is_dir()]
+    files, dirs = [], []
+    for e in entries:
+        is_audio, is_dir = _audio_entry(e, skipped)
+        if is_audio:
+            files.append(Path(e.path))
+        elif is_dir:
+            dirs.append(Path(e.path))
     return files, dirs
 
 
-def _genre_root(folder: Path) -> Path | None:
+def _genre_root(folder: Path, skipped: dict[str, str]) -> Path | None:
     """The shallowest folder (within a few levels) holding no audio itself but at least two
     sub-folders that hold audio directly: GTZAN's ``<genre>/`` folders."""
     level = [folder]
     for _ in range(_MAX_NESTING + 1):
         nxt: list[Path] = []
         for d in level:
-            files, dirs = _listdir(d)
-            with_audio = [s for s in dirs if _listdir(s)[0]]
+            files, dirs = _listdir(d, skipped)
+            with_audio = [s for s in dirs if _listdir(s, skipped)[0]]
             if not files and len(with_audio) >= 2:
                 return d
             nxt.extend(dirs)
@@ -102,14 +123,11 @@ def _genre_root(folder: Path) -> Path | None:
     return None
 
 
-def _plain_files(folder: Path) -> list[Path]:
+def _plain_files(folder: Path, skipped: dict[str, str]) -> list[Path]:
     found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, dirnames, _filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not _hidden(d))
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            if _is_audio(path):
-                found.append(path)
+        found.extend(_listdir(Path(dirpath), skipped)[0])
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
@@ -144,22 +162,26 @@ def scan_dataset(folder: str | os.PathLike) -> DatasetIndex:
     root = Path(folder)
     if not root.is_dir():
         raise DatasetError(f"{root}: not a folder" if root.exists() else f"{root}: no such folder")
-    genre_root = _genre_root(root)
+    skipped: dict[str, str] = {}
+    genre_root = _genre_root(root, skipped)
     if genre_root is not None:
         pairs = []
-        for sub in _listdir(genre_root)[1]:
-            pairs.extend((path, sub.name) for path in _listdir(sub)[0])
+        for sub in _listdir(genre_root, skipped)[1]:
+            pairs.extend((path, sub.name) for path in _listdir(sub, skipped)[0])
         paths = [p for p, _ in pairs]
         ids = _ids(paths, genre_root)
         songs = tuple(Song(p, g, i) for (p, g), i in zip(pairs, ids, strict=True))
         genres = tuple(sorted({g for _, g in pairs}))
-        return DatasetIndex(root=genre_root, layout="gtzan", songs=songs, genres=genres)
-    paths = _plain_files(root)
+        return DatasetIndex(root=genre_root, layout="gtzan", songs=songs, genres=genres,
+                            skipped=tuple(sorted(skipped.items())))
+    paths = _plain_files(root, skipped)
     if not paths:
+        also = f"; skipped {len(skipped)} unreadable entries" if skipped else ""
         raise DatasetError(f"{root}: no audio files found (looked for "
-                           f"{', '.join(AUDIO_EXTENSIONS)}, in sub-folders too)")
+                           f"{', '.join(AUDIO_EXTENSIONS)}, in sub-folders too{also})")
     songs = tuple(Song(p, None, i) for p, i in zip(paths, _ids(paths, root), strict=True))
-    return DatasetIndex(root=root, layout="plain", songs=songs, genres=())
+    return DatasetIndex(root=root, layout="plain", songs=songs, genres=(),
+                        skipped=tuple(sorted(skipped.items())))
 
 
 # --- Splitting -----------------------------------------------------------------------------

@@ -24,11 +24,12 @@ from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, atomic_write_text
 from core.audio.features import LATENT_STATS_VERSION
+from core.bounded_read import read_json
 from core.constants import MODEL_FORMAT_VERSION
-from core.errors import ModelLoadError, TrainingError
+from core.errors import CelaeError, ModelLoadError, TrainingError
 from core.genre.model import HeadConfig, MusicGenreClassifier, build_head
 from core.models.io import LoadedModel, load_model, resolve_model
-from core.tensorfile import read_safetensors_header, sha256_file, verify_sha256
+from core.tensorfile import MAX_JSON_BYTES, read_safetensors_header, sha256_file, verify_sha256
 
 FORMAT_NAME = "celae-genre-classifier"
 WEIGHTS_NAME = "model.safetensors"
@@ -62,8 +63,8 @@ def is_classifier_folder(path: str | os.PathLike) -> bool:
     """True if ``path`` is a folder whose ``config.json`` describes a genre classifier."""
     cfg = Path(path) / CONFIG_NAME
     try:
-        return json.loads(cfg.read_text(encoding="utf-8")).get("format") == FORMAT_NAME
-    except (OSError, ValueError, AttributeError):
+        return read_json(cfg, MAX_JSON_BYTES).get("format") == FORMAT_NAME
+    except (CelaeError, AttributeError):
         return False
 
 
@@ -158,10 +159,7 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu",
     cfg_path = folder / CONFIG_NAME
     if not cfg_path.is_file():
         raise ModelLoadError(folder, f"not a classifier folder ({CONFIG_NAME} missing)")
-    try:
-        meta = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelLoadError(cfg_path, f"invalid JSON ({err})") from None
+    meta = read_json(cfg_path, MAX_JSON_BYTES, ModelLoadError, "classifier description")
     fmt = meta.get("format") if isinstance(meta, dict) else None
     if fmt != FORMAT_NAME:
         raise ModelLoadError(cfg_path, f"not a genre classifier description (format {fmt!r})")
@@ -179,10 +177,14 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu",
         raise ModelLoadError(cfg_path, f"trained on latent statistics version "
                                        f"{head_cfg.feature_version}, but this program computes "
                                        f"version {LATENT_STATS_VERSION}; retrain the classifier")
+    if not isinstance(ref.get("sha256"), str) or not ref["sha256"]:
+        # Without the checksum nothing ties the head to the encoder it was trained on.
+        raise ModelLoadError(cfg_path, "names no checksum of its autoencoder, so it cannot be "
+                                       "matched to one; retrain the classifier")
     if autoencoder is None:
         autoencoder = load_model(_find_autoencoder(folder, ref, cfg_path), device)
     found_sha = autoencoder.weights_sha256
-    if ref.get("sha256") and found_sha != ref["sha256"]:
+    if found_sha != ref["sha256"]:
         raise ModelLoadError(cfg_path, f"autoencoder {autoencoder.name!r} has changed since this "
                                        "classifier was trained (weights hash differs); retrain "
                                        "the classifier")

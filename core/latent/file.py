@@ -165,7 +165,7 @@ def _header(path: Path) -> tuple[dict, int]:
         raise LatentFileError(path, "file not found") from None
     except OSError as err:
         raise LatentFileError(path, f"cannot read ({err.strerror or err})") from None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise LatentFileError(path, "not a latent file (its header is not JSON)") from None
     if not isinstance(header, dict):
         raise LatentFileError(path, "not a latent file (its header is not a JSON object)")
@@ -206,7 +206,7 @@ def _load_celat(path: Path) -> LatentFile:
     header, start = _header(path)
     try:
         meta = json.loads(header.get("__metadata__", {}).get("celae", ""))
-    except (AttributeError, TypeError, ValueError):
+    except (AttributeError, TypeError, ValueError, RecursionError):
         meta = None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise LatentFileError(path, "not a CELAE latent file (no celae-latent description)")
@@ -263,8 +263,9 @@ def _load_npy(path: Path) -> LatentFile:
             if side.stat().st_size > MAX_HEADER_BYTES:
                 raise ValueError("implausibly large")
             meta = json.loads(side.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError, OSError) as exc:
-            raise LatentFileError(side, f"invalid JSON sidecar ({exc})") from None
+        except (ValueError, UnicodeDecodeError, OSError, RecursionError) as exc:
+            raise LatentFileError(side, f"invalid JSON sidecar ({type(exc).__name__}: "
+                                        f"{exc})") from None
         if not isinstance(meta, dict):
             raise LatentFileError(side, "invalid JSON sidecar (expected an object)")
     clip = meta.get("clip_samples")

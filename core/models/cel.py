@@ -24,6 +24,16 @@ from torch import Tensor, nn
 
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
 from core.models.base import Autoencoder
+from core.models.bounds import (
+    MAX_CHANNELS,
+    MAX_CLIP_SAMPLES,
+    MAX_KERNEL_SIZE,
+    MAX_SAMPLE_RATE,
+    MIN_CLIP_SAMPLES,
+    MIN_SAMPLE_RATE,
+    check_activation,
+    check_int,
+)
 from core.models.registry import register
 
 ACTIVATIONS = {
@@ -78,26 +88,23 @@ class CELConfig:
         if (isinstance(ratio, bool) or not isinstance(ratio, int | float)
                 or not math.isfinite(ratio) or ratio <= 1):
             raise ValueError(f"latent_ratio must be a finite number > 1, not {ratio!r}")
-        _check_int("clip_samples", self.clip_samples, 1)
-        _check_int("sample_rate", self.sample_rate, 1)
-        _check_int("kernel_size", self.kernel_size, 1)
+        check_int("clip_samples", self.clip_samples, MIN_CLIP_SAMPLES, MAX_CLIP_SAMPLES)
+        check_int("sample_rate", self.sample_rate, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
+        check_int("kernel_size", self.kernel_size, 1, MAX_KERNEL_SIZE)
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, not {self.kernel_size}")
         if not isinstance(self.channels, tuple) or len(self.channels) != 2:
             raise ValueError(f"channels must be a pair of widths, not {self.channels!r}")
         for width in self.channels:
-            _check_int("each channel width", width, 1)
-        _check_int("latent_channels", self.latent_channels, 1)
+            check_int("each channel width", width, 1, MAX_CHANNELS)
+        check_int("latent_channels", self.latent_channels, 1, MAX_CHANNELS)
+        check_activation("channels", self.clip_samples * max(*self.channels,
+                                                              self.latent_channels))
         if self.upsample_mode not in UPSAMPLE_MODES:
             raise ValueError(f"upsample_mode must be one of {', '.join(UPSAMPLE_MODES)}, "
                              f"not {self.upsample_mode!r}")
         if math.ceil(self.clip_samples / ratio) < 1:
             raise ValueError("clip_samples is too short for this latent_ratio")
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}")
 
 
 def _conv(c_in: int, c_out: int, k: int) -> nn.Conv1d:

@@ -41,6 +41,18 @@ from torch.nn.utils.parametrizations import weight_norm as _weight_norm
 import core.models.spectral_loss  # noqa: F401  (registers the losses the presets name)
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
 from core.models.base import Autoencoder
+from core.models.bounds import (
+    MAX_CHANNELS,
+    MAX_CLIP_SAMPLES,
+    MAX_KERNEL_SIZE,
+    MAX_SAMPLE_RATE,
+    MAX_STAGES,
+    MAX_STRIDE,
+    MIN_CLIP_SAMPLES,
+    MIN_SAMPLE_RATE,
+    check_activation,
+    check_int,
+)
 from core.models.losses import losses
 from core.models.registry import register
 
@@ -95,21 +107,20 @@ class CodecConfig:
     sample_rate: int = SAMPLE_RATE
 
     def __post_init__(self) -> None:
-        if not isinstance(self.strides, tuple) or not self.strides:
-            raise ValueError(f"strides must be a non-empty tuple, not {self.strides!r}")
+        if not isinstance(self.strides, tuple) or not 1 <= len(self.strides) <= MAX_STAGES:
+            raise ValueError(f"strides must be a tuple of 1 to {MAX_STAGES} factors, "
+                             f"not {self.strides!r}")
         if not isinstance(self.channels, tuple) or len(self.channels) != len(self.strides):
             raise ValueError(f"channels {self.channels!r} must give one width per stride "
                              f"({len(self.strides)})")
         for s in self.strides:
-            _check_int("each stride", s, 1)
+            check_int("each stride", s, 1, MAX_STRIDE)
         for c in self.channels:
-            _check_int("each channel width", c, 1)
-        _check_int("stem_channels", self.stem_channels, 1)
-        _check_int("latent_channels", self.latent_channels, 1)
-        _check_int("res_units", self.res_units, 0)
-        if self.res_units > len(DILATIONS):
-            raise ValueError(f"res_units must be at most {len(DILATIONS)}, not {self.res_units}")
-        _check_int("kernel_size", self.kernel_size, 1)
+            check_int("each channel width", c, 1, MAX_CHANNELS)
+        check_int("stem_channels", self.stem_channels, 1, MAX_CHANNELS)
+        check_int("latent_channels", self.latent_channels, 1, MAX_CHANNELS)
+        check_int("res_units", self.res_units, 0, len(DILATIONS))
+        check_int("kernel_size", self.kernel_size, 1, MAX_KERNEL_SIZE)
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, not {self.kernel_size}")
         if self.activation not in ACTIVATIONS:
@@ -117,8 +128,13 @@ class CodecConfig:
                              f"not {self.activation!r}")
         if self.loss not in losses():
             raise ValueError(f"loss must be one of {', '.join(losses())}, not {self.loss!r}")
-        _check_int("clip_samples", self.clip_samples, 1)
-        _check_int("sample_rate", self.sample_rate, 1)
+        check_int("clip_samples", self.clip_samples, MIN_CLIP_SAMPLES, MAX_CLIP_SAMPLES)
+        check_int("sample_rate", self.sample_rate, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
+        widest, rate = self.stem_channels * self.clip_samples, self.clip_samples
+        for stride, width in zip(self.strides, self.channels, strict=True):
+            rate = -(-rate // stride)
+            widest = max(widest, width * rate)
+        check_activation("channels", widest)
         if self.bypass and self.hop % 2:
             raise ValueError(f"the MDCT bypass needs an even hop (product of strides), "
                              f"not {self.hop}")
@@ -137,11 +153,6 @@ class CodecConfig:
     def compression(self) -> float:
         """Input samples per latent value, ``hop / latent_channels`` (64 for 1/64)."""
         return self.hop / self.latent_channels
-
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, not {value!r}")
 
 
 class _ResUnit(nn.Module):

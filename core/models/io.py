@@ -28,6 +28,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, atomic_write_text
+from core.bounded_read import read_bounded
 from core.constants import MODEL_FORMAT_VERSION
 from core.errors import ModelLoadError
 from core.models import Autoencoder, build_from_config, config_from_dict, config_to_dict
@@ -225,13 +226,17 @@ def load_model(name_or_path: str | os.PathLike | None = None,
     meta = read_model_meta(folder)
     arch = meta["arch"]
     config = config_from_dict(arch, meta.get("config", {}))
-    try:
-        model = build_from_config(arch, config)
-    except (ValueError, TypeError) as err:
-        raise ModelLoadError(folder / CONFIG_NAME, str(err)) from None
     weights = folder / WEIGHTS_NAME
     header = read_safetensors_header(weights)
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    # The layout is built on the meta device first: no memory is allocated, so a config.json
+    # asking for huge widths costs nothing until the weights' header is known to match it.
+    try:
+        with torch.device("meta"):
+            layout = build_from_config(arch, config)
+    except (ValueError, TypeError) as err:
+        raise ModelLoadError(folder / CONFIG_NAME, str(err)) from None
+    expected = {k: tuple(v.shape) for k, v in layout.state_dict().items()}
+    del layout
     found = {k: tuple(v["shape"]) for k, v in header.items()}
     if set(found) != set(expected):
         missing = sorted(set(expected) - set(found))[:3]
@@ -245,6 +250,7 @@ def load_model(name_or_path: str | os.PathLike | None = None,
                                       f"{CONFIG_NAME} implies {list(expected[k])}")
     verify_sha256(weights, meta.get("weights_sha256"), CONFIG_NAME)
     try:
+        model = build_from_config(arch, config)
         state = load_file(str(weights), device="cpu")
         model.load_state_dict(state, strict=True)
     except Exception as err:  # safetensors/torch raise assorted types for corrupt data
@@ -289,7 +295,8 @@ def resolve_model(name_or_path: str | os.PathLike | None = None) -> Path:
     if name_or_path is None:
         marker = bundled / DEFAULT_MARKER
         if marker.is_file():
-            name = marker.read_text(encoding="utf-8").strip()
+            name = read_bounded(marker, 4096, ModelLoadError, "model name").decode(
+                "utf-8", "replace").strip()
             if name and (bundled / name).is_dir():
                 return bundled / name
             log.warning("%s names %r, which is not a bundled model", marker, name)

@@ -26,7 +26,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, sweep_stale_temps
-from core.errors import TrainingError
+from core.bounded_read import read_json
+from core.errors import FileError, TrainingError
 from core.tensorfile import sha256_file
 
 CHECKPOINT_FORMAT = 1
@@ -34,6 +35,7 @@ STATE_NAME = "state.json"
 _TENSORS_PREFIX = "tensors-"
 _TENSORS_SUFFIX = ".safetensors"
 _SLOW_ENV = "CELAE_TEST_SLOW_CHECKPOINT"
+MAX_STATE_BYTES = 64 * 1024 * 1024
 """Test hook: seconds to sleep inside each atomic write, so a test's kill can land there."""
 
 
@@ -98,11 +100,13 @@ def load_checkpoint(folder: str | os.PathLike, device: str | torch.device = "cpu
     if not state_path.is_file():
         raise TrainingError(f"{folder.name}: no checkpoint to resume from ({STATE_NAME} missing)")
     try:
-        doc = json.loads(state_path.read_text(encoding="utf-8"))
+        doc = read_json(state_path, MAX_STATE_BYTES, what="checkpoint state")
         fmt, name, digest, encoded = (doc["format"], doc["tensors_file"], doc["sha256"],
                                       doc["state"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise TrainingError(f"{STATE_NAME}: unreadable checkpoint state ({exc})") from exc
+    except FileError as exc:
+        raise TrainingError(str(exc)) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TrainingError(f"{STATE_NAME}: unreadable checkpoint state ({exc})") from None
     if fmt != CHECKPOINT_FORMAT:
         raise TrainingError(f"{STATE_NAME}: checkpoint format {fmt} is not supported "
                             f"(this version reads {CHECKPOINT_FORMAT})")

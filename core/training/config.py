@@ -159,6 +159,8 @@ class TrainResult:
         True if early stopping ended the run before ``config.epochs``.
     out_dir : Path or None
         The model folder written, if any.
+    skipped : list of dict
+        ``{"path", "reason"}`` of every input file left out of the run.
     """
 
     model: nn.Module
@@ -168,13 +170,15 @@ class TrainResult:
     epochs_run: int
     stopped_early: bool
     out_dir: Path | None
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without the model)."""
         return {"history": self.history, "best_epoch": self.best_epoch,
                 "best_valid_loss": self.best_valid_loss, "epochs_run": self.epochs_run,
                 "stopped_early": self.stopped_early,
-                "out_dir": str(self.out_dir) if self.out_dir else None}
+                "out_dir": str(self.out_dir) if self.out_dir else None,
+                "skipped": self.skipped}
 
 
 def check_setting(ok: bool, message: str) -> None:

@@ -27,6 +27,7 @@ summed over ranks, rank 0 writes checkpoints and the model and alone calls the c
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import time
@@ -46,6 +47,7 @@ from core.training.checkpoint import checkpoint_exists, load_checkpoint, save_ch
 from core.training.config import EpochRecord, TrainConfig, TrainResult
 from core.training.data import TrainingData, prepare_data
 from core.training.distributed import DistContext, setup_distributed
+from core.training.run_lock import run_lock
 
 CHECKPOINT_DIRNAME = "checkpoint"
 PCA_CLIPS = 256
@@ -111,13 +113,22 @@ def train(config: TrainConfig, data: Any, *, split: Any = None,
             # entry instead of racing to write the same cache files.
             if not ctx.is_main:
                 ctx.barrier()
-            prepared = prepare_data(config, data, split, on_progress=report, should_stop=stop)
-            if ctx.is_main:
-                ctx.barrier()
-            return _Run(config, prepared, ctx, report, stop,
-                        on_epoch if ctx.is_main else None).run(resume)
+            with _out_lock(config, ctx):
+                prepared = prepare_data(config, data, split, on_progress=report,
+                                        should_stop=stop)
+                if ctx.is_main:
+                    ctx.barrier()
+                return _Run(config, prepared, ctx, report, stop,
+                            on_epoch if ctx.is_main else None).run(resume)
     finally:
         ctx.close()
+
+
+def _out_lock(config: TrainConfig, ctx: DistContext) -> contextlib.AbstractContextManager:
+    """The output folder's run lock (rank 0 writes the folder, so rank 0 holds it)."""
+    if config.out_dir is None or not ctx.is_main:
+        return contextlib.nullcontext()
+    return run_lock(config.out_dir)
 
 
 class _Run:
@@ -172,6 +183,9 @@ class _Run:
                 self._restore(load_checkpoint(self.ckpt_dir))
                 self.report(min(self.epoch / cfg.epochs, 0.999),
                             f"resumed after epoch {self.epoch}")
+            elif self.ctx.is_main:
+                logging.getLogger(__name__).warning(
+                    "%s: no checkpoint to resume from; starting a new run", self.out_dir)
         self._start_epoch, self._t0 = self.epoch, time.monotonic()
         while self.epoch < cfg.epochs and not self.stopped_early:
             self._train_one_epoch()
@@ -194,8 +208,10 @@ class _Run:
                 stop, bad = ctx.any([self._stop_flag, not math.isfinite(value)])
                 if bad:
                     what = "infinite" if math.isinf(value) else "NaN"
-                    raise TrainingError(f"loss became {what} at epoch {e} batch {b}; "
-                                        "the last good checkpoint is kept")
+                    kept = ("the last good checkpoint is kept"
+                            if self.ckpt_dir is not None and checkpoint_exists(self.ckpt_dir)
+                            else "no checkpoint was written yet")
+                    raise TrainingError(f"loss became {what} at epoch {e} batch {b}; {kept}")
                 if stop:
                     raise Cancelled(f"training cancelled at epoch {e} batch {b}")
                 self.optimizer.zero_grad(set_to_none=True)
@@ -322,20 +338,21 @@ class _Run:
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
-        except (KeyError, RuntimeError, ValueError) as exc:
-            raise TrainingError(f"{CHECKPOINT_DIRNAME}: checkpoint does not fit the model "
-                                f"({exc})") from exc
-        self.best_state = {k: v.to(self.ctx.device) for k, v in state["best_model"].items()}
-        torch.set_rng_state(state["rng"]["torch"])
-        if "cuda" in state["rng"] and self.ctx.device.type == "cuda":
-            torch.cuda.set_rng_state(state["rng"]["cuda"], self.ctx.device)
-        self.rng.bit_generator.state = state["rng"]["numpy"]
-        self.epoch = int(state["epoch"])
-        self.history = list(state["history"])
-        self.best_valid = float(state["best_valid"])
-        self.best_epoch = int(state["best_epoch"])
-        self.bad_epochs = int(state["bad_epochs"])
-        self.stopped_early = bool(state["stopped_early"])
+            self.best_state = {k: v.to(self.ctx.device) for k, v in state["best_model"].items()}
+            torch.set_rng_state(state["rng"]["torch"])
+            if "cuda" in state["rng"] and self.ctx.device.type == "cuda":
+                torch.cuda.set_rng_state(state["rng"]["cuda"], self.ctx.device)
+            self.rng.bit_generator.state = state["rng"]["numpy"]
+            self.epoch = _count(state["epoch"], "epoch")
+            self.history = list(state["history"])
+            self.best_valid = float(state["best_valid"])
+            self.best_epoch = _count(state["best_epoch"], "best_epoch")
+            self.bad_epochs = _count(state["bad_epochs"], "bad_epochs")
+            self.stopped_early = bool(state["stopped_early"])
+        except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as exc:
+            raise TrainingError(f"{CHECKPOINT_DIRNAME}: checkpoint does not fit the model or is "
+                                f"damaged ({type(exc).__name__}: {exc})") from None
+
 
     def _save_latent_pca(self) -> None:
         """Fit the latent PCA on (up to 256) training clips and store it beside the model.
@@ -343,8 +360,6 @@ class _Run:
         The app's principal-direction sliders and the 2-D map read it; a failure here is logged
         and never costs the trained model.
         """
-        import logging
-
         from core.latent.pca import fit_latent_pca, save_latent_pca
 
         train = np.asarray(self.data.train)
@@ -379,7 +394,16 @@ class _Run:
         return TrainResult(model=self.model.cpu(), history=self.history,
                            best_epoch=self.best_epoch, best_valid_loss=self.best_valid,
                            epochs_run=self.epoch, stopped_early=self.stopped_early,
-                           out_dir=self.out_dir)
+                           out_dir=self.out_dir,
+                           skipped=[{"path": e.path, "reason": e.reason}
+                                    for e in getattr(self.data.clips, "errors", ())])
+
+
+def _count(value: Any, name: str) -> int:
+    """A checkpoint's epoch counter, refused unless a plain integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} is {value!r}, not a count")
+    return value
 
 
 def _stoppable(stream: BatchStream, should_stop: StopFn, world: int) -> Iterator[torch.Tensor]:

@@ -23,6 +23,7 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QTimer
 
+from celae_gui import export
 from celae_gui.playback.player import NO_DEVICE_REASON, NO_PORTAUDIO_REASON
 from core.constants import SAMPLE_RATE
 from tests.gui.sound import hidden_portaudio_env, no_output_device_env, run_python
@@ -195,3 +196,76 @@ def test_the_app_runs_without_portaudio_or_an_output_device_and_says_why(
     if "no output device" not in cases:
         pytest.skip("this machine's sound devices are visible despite the empty configuration; "
                     "only the no-PortAudio case ran")
+
+
+# ---------------------------------------------------------------- an output never replaces an input
+
+def test_exporting_over_an_open_song_is_refused_and_the_song_is_untouched(
+        qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from tests.gui.conftest import write_song
+
+    song = write_song(tmp_path / "mine" / "keep.wav", 1.0, 330.0)
+    before = song.read_bytes()
+    state = window.state
+    drop_files(window, [song])
+    qtbot.waitUntil(lambda: (e := state.entry(song)) is not None and e.status != "pending",
+                    timeout=30_000)
+    # The save dialog is the platform's own modal window; the user's choice is what it returns.
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(song), export.AUDIO_FILTER)))
+    window.export_action.trigger()
+    assert "would replace the input" in window.error_label.text()
+    assert "keep.wav" in window.error_label.text()
+    assert song.read_bytes() == before
+
+
+# ---------------------------------------------------------------- the right words
+
+def test_a_fifo_and_a_symlink_loop_dropped_are_named_for_what_they_are(qtbot, window, tmp_path):
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    loop = tmp_path / "loop.flac"
+    loop.symlink_to(loop.name)
+    state = window.state
+    drop_files(window, [fifo, loop])
+    qtbot.waitUntil(lambda: all((e := state.entry(p)) is not None and e.status == "error"
+                                for p in (fifo, loop)), timeout=30_000)
+    assert state.entry(fifo).reason == "pipe.wav: is a FIFO (named pipe), not a regular file"
+    assert state.entry(loop).reason == ("loop.flac: symlink loop (the link points back at "
+                                        "itself)")
+
+
+def test_a_corrupt_latent_pca_is_not_shown_as_a_missing_one(qtbot, qapp, tmp_path):
+    from core.latent.pca import PCA_FILE, fit_latent_pca, save_latent_pca
+    from core.models.io import load_model
+    from tests.gui.conftest import write_song
+    from tests.gui.test_genre_panel import close_window, open_window, save_tiny_model
+
+    model = save_tiny_model(tmp_path / "tiny-pca-bad", seed=2)
+    clips = np.random.default_rng(0).standard_normal((8, 4096)).astype(np.float32) * 0.1
+    save_latent_pca(fit_latent_pca(load_model(model).model, clips), model)
+    pca = model / PCA_FILE
+    pca.write_bytes(pca.read_bytes()[:40])
+    win = open_window(model, [write_song(tmp_path / "s.wav", 1.0, 220.0)])
+    try:
+        qtbot.waitUntil(lambda: "cannot be read" in win.pc_panel.placeholder.text(),
+                        timeout=30_000)
+        text = win.pc_panel.placeholder.text()
+        assert "no latent PCA yet" not in text and "tiny-pca-bad" in text
+    finally:
+        close_window(win)
+
+
+def test_screenshot_of_only_unreadable_songs_fails_at_once_with_the_reason(tmp_path, gui_resources):
+    bad = tmp_path / "bad.wav"
+    bad.write_text("not audio")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
+    # Well under the check's own 180 s timeout: the old behaviour fails here by timing out.
+    done = subprocess.run([sys.executable, "-m", "celae_gui.app", "--screenshot",
+                           str(tmp_path / "shot.png"), str(bad)], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "screenshot FAILED: none of the 1 songs could be read (bad.wav: " in done.stderr
+    assert not (tmp_path / "shot.png").exists()

@@ -1,0 +1,68 @@
+"""Reliability of the audio reader's words: the reason a user reads is the real one."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core.audio.io import load_audio, probe
+from core.audio.metrics import quality
+from core.cli.main import main
+from core.errors import AudioLoadError
+from tests.core.test_cli import tiny_model  # noqa: F401  (module fixture)
+
+
+def test_a_valid_wav_whose_name_is_not_utf8_decodes(tmp_path):
+    name = os.path.join(os.fsencode(tmp_path), b"caf\xe9 m\xfcsic.wav")
+    sf.write(tmp_path / "plain.wav", np.full(2_000, 0.25, np.float32), 22_050)
+    os.rename(os.fsencode(tmp_path / "plain.wav"), name)
+    path = os.fsdecode(name)
+    assert probe(path).frames == 2_000
+    x = load_audio(path)
+    assert x.shape == (2_000,) and np.allclose(x, 1.0)
+
+
+@pytest.fixture
+def damaged_mp3(tmp_path):
+    """Ten seconds of MP3 with 4 kB of garbage written over its middle."""
+    t = np.arange(10 * 22_050) / 22_050
+    good = tmp_path / "good.mp3"
+    sf.write(good, (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 22_050,
+             format="MP3")
+    raw = bytearray(good.read_bytes())
+    mid = len(raw) // 2
+    raw[mid:mid + 4_000] = np.random.default_rng(0).integers(0, 256, 4_000, np.uint8).tobytes()
+    bad = tmp_path / "middle.mp3"
+    bad.write_bytes(bytes(raw))
+    return bad
+
+
+def test_an_mp3_damaged_in_the_middle_says_its_first_half_decodes(damaged_mp3, capfd):
+    with pytest.raises(AudioLoadError) as info:
+        load_audio(damaged_mp3)
+    message = str(info.value)
+    assert message.startswith("middle.mp3: truncated or damaged: header promises 220500 frames")
+    decoded = int(message.split("only ")[1].split()[0])
+    assert 80_000 < decoded < 140_000
+    # libmpg123's own "Note: Illegal Audio-MPEG-Header" lines stay off the terminal.
+    err = capfd.readouterr().err
+    assert "Note:" not in err and "libmpg123" not in err
+
+
+def test_a_silent_one_sample_reference_gives_a_bounded_mr_stft():
+    q = quality(np.zeros(1, np.float32), np.array([0.01], np.float32))
+    assert q.mr_stft < 10
+
+
+def test_the_cli_reconstructs_a_song_whose_name_is_not_utf8(capsys, tmp_path, tiny_model):  # noqa: F811
+    name = os.path.join(os.fsencode(tmp_path), b"caf\xe9.wav")
+    sf.write(tmp_path / "plain.wav", np.full(4_000, 0.25, np.float32), 22_050)
+    os.rename(os.fsencode(tmp_path / "plain.wav"), name)
+    code = main(["reconstruct", os.fsdecode(name), "--model", str(tiny_model),
+                 "--out", str(tmp_path / "out.wav"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "Logging error" not in err and "Traceback" not in err
