@@ -55,6 +55,12 @@ class PlaybackController(QObject):
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
         state.source_changed.connect(self._on_source_changed)
+        # Another window or song is other audio: its clock starts again at the window's start.
+        state.window_changed.connect(self._on_window_changed)
+        state.current_song_changed.connect(self._on_window_changed)
+
+    def _on_window_changed(self, *_args) -> None:
+        self.stop()
 
     @property
     def playing(self) -> bool:
