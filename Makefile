@@ -30,7 +30,7 @@ bench-rd: setup
 	$(PY) scripts/bench_rd.py --budget-seconds $(RD_BUDGET) --jobs 2 --save-models bench-out/rd-models
 
 # Bundled models at 32/16/8 bits against Opus, MP3 and pool+interp on held-out real music
-# (ViSQOL costs about 5 s a clip per system: 12 clips take about 20 min on 2 cores).
+# (ViSQOL costs about 5 s of CPU a clip per system: 12 clips are some 20 CPU-minutes).
 CODEC_CLIPS ?= 12
 bench-codec: setup
 	@scripts/bench_music.sh
