@@ -38,7 +38,7 @@ bench-codec: setup
 	$(PY) scripts/bench_codec.py --clips $(CODEC_CLIPS) --jobs 2 --out bench-out/codec.md
 
 demo-model: setup
-	$(PY) scripts/make_demo_model.py
+	$(PY) scripts/make_demo_model.py --no-default
 
 # The real-music corpus: installs the seven allowed Debian soundtrack packages (apt-get, as root)
 # and lays them out under bench-out/real-music/ split by whole track (see scripts/music_corpus.py).
