@@ -12,9 +12,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from celae_gui.state import AppState, LibraryEntry
+from celae_gui.state import AppState
 from celae_gui.workers.base import TaskSlot
-from celae_gui.workers.decode_worker import DecodeWorker
+from celae_gui.workers.decode_worker import DecodeWorker, EntryBatch
 from celae_gui.workers.edit_worker import EditService
 from celae_gui.workers.model_worker import ModelLoadWorker
 from celae_gui.workers.quality_worker import QualityWorker
@@ -43,6 +43,8 @@ class Controller(QObject):
     progress = Signal(str, float, str)
     reconstructed = Signal(object)
     model_load_done = Signal(bool)
+    busy_changed = Signal(str)
+    """What is being computed for the view ("" when nothing): a reconstruction or an edit."""
 
     def __init__(self, state: AppState, parent: QObject | None = None):
         super().__init__(parent)
@@ -53,6 +55,7 @@ class Controller(QObject):
         self._recon = TaskSlot("reconstruct", self)
         self._decoders: list[DecodeWorker] = []
         self.edits = EditService(self)
+        self.live = None
         self.edits.edited.connect(self._on_edited)
         # The slow spectral figures of an edit are computed once the sliders rest.
         self._quality = TaskSlot("quality", self)
@@ -62,12 +65,13 @@ class Controller(QObject):
         self._quality_timer.timeout.connect(self._measure_edit)
         self.edits.failed.connect(self._on_edit_failed)
         state.current_song_changed.connect(self._on_song_or_window_changed)
-        state.window_changed.connect(self._on_song_or_window_changed)
-        state.model_changed.connect(self._on_song_or_window_changed)
+        state.window_changed.connect(self._on_window_changed)
+        state.model_changed.connect(self._on_model_changed)
         state.latent_bits_changed.connect(self._on_song_or_window_changed)
         # ViSQOL takes seconds a clip: scored last, in a child process, cached.
         self.visqol = VisqolService(state, self)
         self._baseline_audio = None
+        self.busy = ""
         state.edit_params_changed.connect(self.request_edit)
         state.other_song_changed.connect(self.request_edit)
         # Principal directions and the classifier take part in every edit pass.
@@ -95,14 +99,16 @@ class Controller(QObject):
         if not files:
             self.state.info("No audio files found there")
 
-    def _on_entries_ready(self, entries: list[LibraryEntry]) -> None:
+    def _on_entries_ready(self, batch: EntryBatch) -> None:
+        entries = batch.entries
         self.state.update_entries(entries)
-        failed = [e for e in entries if e.status == "error"]
-        if len(failed) == 1:
-            self.state.error(failed[0].reason)
-        elif failed:
-            self.state.error(f"{len(failed)} files could not be read (reasons in the library): "
-                             f"{failed[0].reason}")
+        # Counted over the whole drop, not this batch: "3 files could not be read", not 2.
+        if any(e.status == "error" for e in entries):
+            if batch.failed == 1:
+                self.state.error(batch.first_failure)
+            else:
+                self.state.error(f"{batch.failed} files could not be read (reasons in the "
+                                 f"library): {batch.first_failure}")
         ok = [e for e in entries if e.status == "ok"]
         if ok and self.auto_select and self.state.current_path is None:
             self.state.set_current_song(ok[0].path)
@@ -129,6 +135,9 @@ class Controller(QObject):
 
     def _on_model_loaded(self, loaded) -> None:
         self.edits.invalidate()
+        # The old model's latents must never meet the new model or its classifier; the new
+        # reconstruction brings the new latents.
+        self.state.set_latents(None)
         self.state.set_model(loaded)
         self.state.info(f"Model {loaded.name} ({loaded.arch}) loaded")
         self.refresh_models()
@@ -155,20 +164,49 @@ class Controller(QObject):
     def _on_song_or_window_changed(self, *_args) -> None:
         self.reconstruct()
 
+    def _on_window_changed(self, *_args) -> None:
+        # The shown audio is of the old window: clear it rather than show it as the new one.
+        self.state.clear_sources()
+        self.reconstruct()
+
+    def _on_model_changed(self, *_args) -> None:
+        # A stays right; B and C were the old model's.
+        for kind in ("recon", "edited"):
+            if self.state.source(kind) is not None:
+                self.state.set_source(kind, None)
+        self.reconstruct()
+
+    def _set_busy(self, text: str) -> None:
+        if text != self.busy:
+            self.busy = text
+            self.busy_changed.emit(text)
+
     def reconstruct(self) -> None:
         """Reconstruct the current window of the current song with the current model."""
         state = self.state
         self.edits.invalidate()
+        if self.live is not None:
+            self.live.invalidate()
         self.visqol.forget()
         if state.model is None or state.current_path is None:
             self._recon.cancel()
+            self._set_busy("")
             return
+        # C belongs to the previous reconstruction: never shown beside the new B.
+        if state.source("edited") is not None:
+            state.set_source("edited", None)
         worker = ReconstructWorker(state.model.model, state.current_path, state.window,
                                    state.latent_bits)
         worker.result.connect(self._on_reconstructed)
         worker.failed.connect(self._on_reconstruct_failed)
         worker.progress.connect(self._on_recon_progress)
+        worker.cancelled.connect(self._on_reconstruct_cancelled)
+        self._set_busy(f"Reconstructing {state.current_path.name}…")
         self._recon.start(worker)
+
+    def _on_reconstruct_cancelled(self) -> None:
+        if not self._recon.busy():
+            self._set_busy("")
 
     def _on_reconstructed(self, result: ReconstructResult) -> None:
         state = self.state
@@ -187,18 +225,61 @@ class Controller(QObject):
         self.request_edit()
 
     def _on_reconstruct_failed(self, message: str) -> None:
+        self._set_busy("")
         self.state.error(f"Reconstruction failed: {message}")
 
     # --- live edits --------------------------------------------------------------------------
+    def attach_live(self, playback) -> None:
+        """Render whole-song edits from ``playback``'s play head, heard before the rest of the
+        song is decoded (:mod:`celae_gui.workers.live_render_worker`)."""
+        from celae_gui.workers.live_render_worker import LiveRenderService
+
+        self.live = LiveRenderService(lambda audio: playback.share_live("edited", audio), self)
+        self._live_position = playback.position
+        self.live.edited.connect(self._on_live_edited)
+        self.live.genres_ready.connect(self._on_edit_genres)
+        self.live.failed.connect(self._on_edit_failed)
+
+    def _request_live(self, classifier) -> bool:
+        """Route a whole-song edit to the live renderer; False when it cannot take it (a mix
+        toward another song still needs that song's latent, which the edit worker encodes)."""
+        state = self.state
+        if (self.live is None or not state.window.whole_song or len(state.latents.z) < 2
+                or (state.edit_params.mix_t != 0 and state.other_path is not None)):
+            return False
+        directions = None
+        if any(state.edit_params.pc_offsets) and state.latent_pca is not None:
+            from core.latent.pca import directions as pca_directions
+
+            directions = pca_directions(state.latent_pca, tuple(state.latents.z.shape[-2:]),
+                                        len(state.edit_params.pc_offsets))
+        self.edits.invalidate()
+        self.live.request(state.model.model, state.latents, state.edit_params,
+                          state.audio("original"), self._live_position(), directions=directions,
+                          classifier=classifier)
+        return True
+
+    def _on_live_edited(self, data, _times) -> None:
+        self._on_edited(data)
+
     def request_edit(self, *_args) -> None:
         """Decode the current latents with the current edit parameters (coalesced)."""
         state = self.state
         original = state.audio("original")
         if state.model is None or state.latents is None or original is None:
             return
+        classifier = state.classifier
+        if classifier is not None and classifier.autoencoder is not state.model:
+            classifier = None  # another model's classifier: it must not read these latents
+        if state.window.whole_song and state.source("edited") is not None:
+            # A whole song takes seconds to decode: the old C must not pass for the new edit.
+            state.set_source("edited", None)
+        self._set_busy("Rendering C (the edit)…")
+        if self._request_live(classifier):
+            return
         self.edits.request(state.model.model, state.latents, state.edit_params, original,
                            state.window, state.other_path, pca=state.latent_pca,
-                           classifier=state.classifier)
+                           classifier=classifier)
 
     def _on_explore_changed(self, value) -> None:
         # Right after a model change the latents are still the old model's until the new
@@ -216,6 +297,7 @@ class Controller(QObject):
             self.state.set_genre_probabilities("edited", proba)
 
     def _on_edited(self, data) -> None:
+        self._set_busy("")
         if self.state.latents is not None:
             self._quality.cancel()
             self.state.set_source("edited", data)
@@ -237,12 +319,15 @@ class Controller(QObject):
             self.visqol.request(self._baseline_audio)
 
     def _on_edit_failed(self, message: str) -> None:
+        self._set_busy("")
         self.state.error(f"Edit failed: {message}")
 
     # --- shutdown ----------------------------------------------------------------------------
     def shutdown(self) -> bool:
         """Cancel every task and join every thread; True when all stopped in time."""
         ok = self.edits.shutdown()
+        if self.live is not None:
+            ok = self.live.shutdown() and ok
         ok = self.visqol.shutdown() and ok
         self._quality_timer.stop()
         for slot in (self._model, self._recon, self._quality, *self._decoders):

@@ -11,11 +11,14 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QFileDialog,
     QLabel,
     QMainWindow,
+    QProgressBar,
     QSplitter,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -57,6 +60,7 @@ class MainWindow(QMainWindow):
         self.state = state or AppState(self)
         self.controller = Controller(self.state, self)
         self.playback = PlaybackController(self.state, self)
+        self.controller.attach_live(self.playback)
         self._shown_once = False
         self._build_panels()
         self._build_actions()
@@ -110,9 +114,26 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.addWidget(self.model_selector)
         self.addToolBar(toolbar)
+        self.busy_label = QLabel()
+        self.busy_label.setObjectName("muted")
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)  # indeterminate: it moves while work goes on
+        self.busy_bar.setMaximumWidth(90)
+        self.busy_bar.setMaximumHeight(12)
+        self.busy_bar.setTextVisible(False)
+        for w in (self.busy_label, self.busy_bar):
+            w.hide()
+            self.statusBar().addPermanentWidget(w)
         self.error_label = QLabel()
         self.error_label.setObjectName("error")
+        self.dismiss_error_button = QToolButton()
+        self.dismiss_error_button.setText("×")
+        self.dismiss_error_button.setToolTip("Dismiss this error")
+        self.dismiss_error_button.setAutoRaise(True)
+        self.dismiss_error_button.clicked.connect(lambda _c=False: self.dismiss_error())
+        self.dismiss_error_button.hide()
         self.statusBar().addPermanentWidget(self.error_label)
+        self.statusBar().addPermanentWidget(self.dismiss_error_button)
 
     def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None,
                 tip: str = "") -> QAction:
@@ -122,7 +143,8 @@ class MainWindow(QMainWindow):
         if tip:
             action.setStatusTip(tip)
             action.setToolTip(tip)
-        action.triggered.connect(slot)
+        # triggered(bool) must never reach a slot's first optional argument.
+        action.triggered.connect(lambda _checked=False, run=slot: run())
         menu.addAction(action)
         return action
 
@@ -178,6 +200,11 @@ class MainWindow(QMainWindow):
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(slot)
             self._shortcuts.append(shortcut)
+        # A text field keeps the focus after Enter and then takes digits and Space as text:
+        # Enter in any of the window's fields hands the focus back to the waveform, so 1/2/3
+        # and Space work again at once.
+        for field in self.centralWidget().findChildren(QAbstractSpinBox):
+            field.editingFinished.connect(self._return_focus)
 
     def _wire(self) -> None:
         state, controller = self.state, self.controller
@@ -186,12 +213,15 @@ class MainWindow(QMainWindow):
         self.model_selector.model_requested.connect(self._on_model_requested)
         controller.models_listed.connect(self.model_selector.set_models)
         controller.progress.connect(self._on_progress)
+        controller.busy_changed.connect(self._on_busy_changed)
         state.message.connect(self._on_message)
         state.undo_changed.connect(self._on_undo_changed)
         self.waveform_view.seek_requested.connect(self.playback.seek)
         self.playback.position_changed.connect(self.waveform_view.set_play_head)
         self.training_dialog.model_trained.connect(self._on_model_trained)
         self.classifier_dialog.classifier_trained.connect(self.genre_panel.reload)
+        self.genre_panel.train_requested.connect(
+            lambda: self._show_dialog(self.classifier_dialog))
         self._on_undo_changed(False, False)
 
     # --- settings ----------------------------------------------------------------------------
@@ -253,7 +283,8 @@ class MainWindow(QMainWindow):
     def open_files(self) -> None:
         """File > Open songs."""
         files, _ = QFileDialog.getOpenFileNames(self, "Open songs",
-                                                settings.read_str("folders/open"), AUDIO_FILTER)
+                                                settings.start_folder("folders/open"),
+                                                AUDIO_FILTER)
         if files:
             settings.write_value("folders/open", str(Path(files[0]).parent))
             self.controller.open_paths([Path(f) for f in files])
@@ -261,7 +292,7 @@ class MainWindow(QMainWindow):
     def open_folder(self) -> None:
         """File > Open folder (every audio file in it, recursively)."""
         folder = QFileDialog.getExistingDirectory(self, "Open folder",
-                                                  settings.read_str("folders/open"))
+                                                  settings.start_folder("folders/open"))
         if folder:
             settings.write_value("folders/open", folder)
             self.controller.open_paths([Path(folder)])
@@ -273,7 +304,7 @@ class MainWindow(QMainWindow):
             self.state.error("Nothing to export yet: select a song first")
             return
         stem = self.state.current_path.stem if self.state.current_path else "clip"
-        start = Path(settings.read_str("folders/export")) / f"{stem}-{kind}.wav"
+        start = Path(settings.start_folder("folders/export")) / f"{stem}-{kind}.wav"
         path, _ = QFileDialog.getSaveFileName(self, "Export audio", str(start),
                                               export.AUDIO_FILTER)
         if not path:
@@ -284,7 +315,7 @@ class MainWindow(QMainWindow):
             self.state.error(str(err))
             return
         settings.write_value("folders/export", str(saved.parent))
-        self.state.info(f"Saved {saved}")
+        self.state.info(f"Saved {saved.name}")
 
     def _open_songs(self) -> list[Path | None]:
         """Every song the app has open: an export must never replace one of them."""
@@ -299,7 +330,7 @@ class MainWindow(QMainWindow):
             self.state.error("No latent yet: select a song first")
             return
         stem = state.current_path.stem if state.current_path else "clip"
-        start = Path(settings.read_str("folders/export")) / f"{stem}-latent.celat"
+        start = Path(settings.start_folder("folders/export")) / f"{stem}-latent.celat"
         path, _ = QFileDialog.getSaveFileName(self, "Export latent", str(start),
                                               export.LATENT_FILTER)
         if not path:
@@ -357,12 +388,32 @@ class MainWindow(QMainWindow):
                                      STATUS_MS)
 
     def _on_message(self, level: str, text: str) -> None:
+        # An error stays until dismissed or replaced by the next error: an info that follows
+        # at once ("Model loaded") must not wipe it before it is read.
         if level == "error":
             self.error_label.setText(f"⚠ {text[:120]}")
             self.error_label.setToolTip(text)
+            self.dismiss_error_button.show()
         else:
-            self.error_label.setText("")
             self.statusBar().showMessage(text, STATUS_MS)
+
+    def dismiss_error(self) -> None:
+        """The × beside the error: hide it."""
+        self.error_label.setText("")
+        self.error_label.setToolTip("")
+        self.dismiss_error_button.hide()
+
+    def _on_busy_changed(self, text: str) -> None:
+        self.busy_label.setText(text)
+        self.busy_label.setVisible(bool(text))
+        self.busy_bar.setVisible(bool(text))
+
+    def _return_focus(self) -> None:
+        field = self.sender()
+        # editingFinished also fires when the field loses focus to a click elsewhere: only an
+        # Enter (the field still focused) hands the focus back.
+        if isinstance(field, QWidget) and field.hasFocus():
+            self.waveform_view.plot_widget.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_undo_changed(self, can_undo: bool, can_redo: bool) -> None:
         self.undo_action.setEnabled(can_undo)

@@ -31,3 +31,20 @@ def write_value(key: str, value) -> None:
     settings = app_settings()
     settings.setValue(key, value)
     settings.sync()
+
+
+def start_folder(key: str) -> str:
+    """Where a file dialog opens: the folder stored under ``key`` when it still exists, else
+    the user's music folder, else their home (never the working directory, which with
+    ``make run`` is the project's folder)."""
+    from pathlib import Path
+
+    from PySide6.QtCore import QStandardPaths
+
+    stored = read_str(key)
+    if stored and Path(stored).is_dir():
+        return stored
+    music = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
+    if music and Path(music).is_dir():
+        return music
+    return str(Path.home())

@@ -78,6 +78,9 @@ class SourceData:
     latent: SongLatent | None = None
     baseline: Quality | None = None
     """For the reconstruction: the same figures for pool+interp at the model's ratio."""
+    envelope: tuple[np.ndarray, np.ndarray] | None = None
+    """``(seconds, values)`` the waveform draws instead of every sample of a long source:
+    each bin's minimum and maximum, computed off the GUI thread."""
 
 
 class AppState(QObject):
@@ -175,6 +178,17 @@ class AppState(QObject):
         if self.current_path == path:
             self.set_current_song(None)
 
+    def remove_entries(self, paths: list[Path]) -> None:
+        """Drop these songs from the library (one ``library_changed``); the current song too
+        when it is among them."""
+        gone = {Path(p) for p in paths}
+        if not gone & {e.path for e in self.library}:
+            return
+        self.library = [e for e in self.library if e.path not in gone]
+        self.library_changed.emit()
+        if self.current_path in gone:
+            self.set_current_song(None)
+
     def entry(self, path: Path | None) -> LibraryEntry | None:
         """The library entry of ``path``, if any."""
         return next((e for e in self.library if e.path == path), None)
@@ -198,6 +212,11 @@ class AppState(QObject):
         if window != self.window:
             self.window = window
             self.window_changed.emit(window)
+
+    def time_origin(self) -> float:
+        """Song time, in seconds, of the first sample of the shown audio (0 for a whole song):
+        views add it so axes and clock read song time, not time within the window."""
+        return 0.0 if self.window.whole_song else float(self.window.offset)
 
     def set_other_song(self, path: Path | None) -> None:
         """The song interpolated toward (its latent over the same window)."""

@@ -20,6 +20,24 @@ ERROR = "#ff5c5c"
 TRACE_COLOURS = {"original": "#9aa5b8", "recon": "#ffa94d", "edited": "#5ce1a6"}
 """Colour of each audio source in every plot and in the transport's A/B/C buttons."""
 
+CATEGORY_COLOURS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+                    "#b07aa1", "#ff9da7", "#9c755f", "#f0f0f0", "#17becf", "#bcbd22",
+                    "#8c564b", "#e377c2", "#1f77b4", "#ffbb78", "#98df8a", "#c5b0d5",
+                    "#aec7e8", "#7f7f7f")
+"""Distinct colours for up to 20 categories (Tableau 10 with white for its grey, which sat
+close to its teal, then more of Tableau 20): the evenly spaced hues used before gave two
+neighbouring genres nearly the same green (CIE76 distance 25.8; now at least 30.4 for ten)."""
+
+
+def category_colour(index: int, count: int) -> str:
+    """Colour of category ``index`` of ``count`` (hues spaced evenly past 20 categories)."""
+    from PySide6.QtGui import QColor
+
+    if count <= len(CATEGORY_COLOURS):
+        return CATEGORY_COLOURS[index % len(CATEGORY_COLOURS)]
+    return QColor.fromHsvF((index / count) % 1.0, 0.65, 0.95).name()
+
+
 TRACE_LABELS = {"original": "A  original", "recon": "B  reconstruction", "edited": "C  edited"}
 
 STYLE_SHEET = f"""

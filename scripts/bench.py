@@ -10,6 +10,11 @@ Sections (all by default, or pick with ``--only``):
 - ``ingest``: 200 x 30 s MP3 files decoded into the clip cache, cold and warm.
 - ``gui``: launch-to-window, slider-to-audio latency, event-loop stalls during training, pan frame
   time (``scripts/bench_gui.py``, offscreen).
+- ``reconstruct``: ``celae reconstruct`` of a 7-minute 44.1 kHz stereo MP3 per bundled model with
+  its breakdown, and peak memory for 5-minute, 30-minute and 2-hour 48 kHz stereo WAVs
+  (``scripts/bench_reconstruct.py``).
+- ``live``: whole-song edits on a 10-minute song, slider to heard and GUI stalls
+  (``scripts/bench_live.py``).
 
 Writes ``bench-out/bench.json`` and ``bench-out/bench.md`` and prints the tables.
 """
@@ -143,6 +148,24 @@ def bench_gui() -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def bench_script(script: str, *argv: str) -> dict:
+    """Run ``scripts/<script>`` and return the JSON it writes (its tables go to the log)."""
+    out = Path(tempfile.mkdtemp(prefix="celae-bench-")) / "result.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if script == "bench_live.py":
+        proc = subprocess.run([sys.executable, str(ROOT / "scripts" / script), *argv, "--json"],
+                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=3600)
+        print(proc.stdout, proc.stderr[-2000:] if proc.returncode else "", flush=True)
+        if proc.returncode != 0:
+            return {"failed": proc.stderr[-2000:]}
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / script), *argv, "--json",
+                           str(out)], text=True, env=env, cwd=ROOT, timeout=3600)
+    if proc.returncode != 0:
+        return {"failed": f"{script} exited with {proc.returncode}"}
+    return json.loads(out.read_text())
+
+
 def markdown(results: dict) -> str:
     lines = [f"Machine: {results['machine']}", ""]
     m = results.get("models")
@@ -171,13 +194,18 @@ def markdown(results: dict) -> str:
     g = results.get("gui")
     if g:
         lines += ["### App", "", "```", json.dumps(g, indent=2), "```", ""]
+    for name, title in (("reconstruct", "celae reconstruct (streaming)"),
+                        ("live", "Whole-song edits from the play head")):
+        if results.get(name):
+            lines += [f"### {title}", "", "```", json.dumps(results[name], indent=2), "```", ""]
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", default=["models", "song", "ingest", "gui"])
+    parser.add_argument("--only", nargs="*", default=["models", "song", "ingest", "gui",
+                                                      "reconstruct", "live"])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--songs-per-genre", type=int, default=10)
     parser.add_argument("--ingest-files", type=int, default=200)
@@ -189,7 +217,9 @@ def main() -> int:
     sections = {"models": lambda: bench_models(work, args.epochs, args.songs_per_genre),
                 "song": lambda: bench_song(work),
                 "ingest": lambda: bench_ingest(work, args.ingest_files),
-                "gui": bench_gui}
+                "gui": bench_gui,
+                "reconstruct": lambda: bench_script("bench_reconstruct.py"),
+                "live": lambda: bench_script("bench_live.py")}
     for name in args.only:
         print(f"== {name}", flush=True)
         t0 = time.perf_counter()

@@ -44,6 +44,26 @@ from celae_gui.workers.cluster_worker import (
 )
 
 
+def separation(report) -> tuple[str, float]:
+    """How well a clustering separates the clips: the adjusted mutual information with the
+    genres at the chosen k when they are known, else the silhouette."""
+    row = next((r for r in report.rows if r.k == report.chosen_k), report.rows[-1])
+    if report.labels is not None and row.ami is not None:
+        return "genre AMI", float(row.ami)
+    return "silhouette", float(row.silhouette)
+
+
+def best_report_index(reports) -> int:
+    """The latent feature set that separates the clips best (any set when no latent one).
+
+    "latent (flatten)" collapses real music onto a line; the pooled statistics usually
+    separate styles far better, but which is best is measured, not assumed.
+    """
+    latent = [i for i, r in enumerate(reports) if r.name.startswith("latent")]
+    candidates = latent or list(range(len(reports)))
+    return max(candidates, key=lambda i: separation(reports[i])[1])
+
+
 class _Shown(NamedTuple):
     """The part of a reconstruction result :meth:`AnalysisWindow._on_reconstructed` reads."""
 
@@ -130,7 +150,8 @@ class AnalysisWindow(QDialog):
         self.k_max.setValue(20)
         self.k_max.setPrefix("k ≤ ")
         self.run_button = QPushButton("Cluster")
-        self.run_button.clicked.connect(self.run_clustering)
+        # clicked(bool) would land in run_clustering's ``data`` argument: call it with none.
+        self.run_button.clicked.connect(lambda _checked=False: self.run_clustering())
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_clustering)
@@ -157,6 +178,9 @@ class AnalysisWindow(QDialog):
         row2.addWidget(self.colour_choice)
         row2.addWidget(self.progress, 1)
         box.addLayout(row2)
+        self.features_note = QLabel("")
+        self.features_note.setObjectName("muted")
+        box.addWidget(self.features_note)
         box.addWidget(self.message)
         self.cluster_view = ClusterView()
         self.cluster_view.point_hovered.connect(self._on_point_hovered)
@@ -165,7 +189,8 @@ class AnalysisWindow(QDialog):
         return page
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Dataset folder", self.dataset.text())
+        start = self.dataset.text() or settings.start_folder("folders/dataset")
+        folder = QFileDialog.getExistingDirectory(self, "Dataset folder", start)
         if folder:
             self.dataset.setText(folder)
 
@@ -242,6 +267,8 @@ class AnalysisWindow(QDialog):
         self.feature_choice.blockSignals(True)
         self.feature_choice.clear()
         self.feature_choice.addItems([r.name for r in result.reports])
+        if result.reports:
+            self.feature_choice.setCurrentIndex(best_report_index(result.reports))
         self.feature_choice.blockSignals(False)
         labelled = any(r.labels is not None for r in result.reports)
         self.colour_choice.model().item(1).setEnabled(labelled)
@@ -251,6 +278,7 @@ class AnalysisWindow(QDialog):
         self.message.setText(f"{len(result.clips)} clips of {Path(result.dataset).name} in "
                              f"{result.seconds:.1f} s. Hover a point to hear it, click it to "
                              "open it.")
+        self._describe_features()
 
     def clip_names(self) -> list[str]:
         """Hover text of every point: song file, start and genre."""
@@ -265,6 +293,21 @@ class AnalysisWindow(QDialog):
         report = self.result.reports[max(0, self.feature_choice.currentIndex())]
         self.cluster_view.show_report(report, self.colour_choice.currentText(),
                                       self.clip_names())
+        self._describe_features()
+
+    def _describe_features(self) -> None:
+        """Say which features the map shows and how well each set separates the clips."""
+        if self.result is None or not self.result.reports:
+            self.features_note.setText("")
+            return
+        reports = self.result.reports
+        shown = reports[max(0, self.feature_choice.currentIndex())]
+        best = reports[best_report_index(reports)]
+        scores = ", ".join(f"{r.name} {separation(r)[1]:.2f}" for r in reports)
+        self.features_note.setText(
+            f"Map of {shown.name} features"
+            + (" (the best-separating latent features)" if shown is best else "")
+            + f". {separation(shown)[0]}: {scores}")
 
     def _recolour(self, *_args) -> None:
         self.cluster_view.set_colouring(self.colour_choice.currentText(), self.clip_names())

@@ -206,7 +206,7 @@ class MorphDialog(QDialog):
     def _on_export_clicked(self) -> None:
         a = self.song_a.currentText() or "a"
         b = self.song_b.currentText() or "b"
-        start = Path(settings.read_str("folders/export")) / \
+        start = Path(settings.start_folder("folders/export")) / \
             f"morph-{Path(a).stem}-{Path(b).stem}.wav"
         path, _ = QFileDialog.getSaveFileName(self, "Export morph", str(start),
                                               export.AUDIO_FILTER)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from celae_gui import theme
+from celae_gui import settings, theme
 from celae_gui.views.plot_style import configure_pyqtgraph, style_plot
 from celae_gui.workers.base import TaskSlot
 
@@ -83,7 +83,8 @@ class RunDialog(QDialog):
                     on_chosen: Callable[[str], None] | None = None) -> QHBoxLayout:
         """``line_edit`` with a "…" button that picks a folder into it."""
         def browse() -> None:
-            folder = QFileDialog.getExistingDirectory(self, title, line_edit.text())
+            folder = QFileDialog.getExistingDirectory(
+                self, title, line_edit.text() or settings.start_folder("folders/dataset"))
             if folder:
                 line_edit.setText(folder)
                 if on_chosen is not None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHeaderView,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -31,13 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from celae_gui import settings, theme
+from celae_gui.dialogs.arch_form import ArchForm
 from celae_gui.dialogs.run_dialog import RunDialog
 from celae_gui.workers.train_worker import DemoDatasetSpec, TrainWorker
 
 ARCHITECTURES = ("CELAutoencoderSiLU", "CELAutoencoderLeakyReLU", "CELAutoencoder2",
                  "CELAutoencoder3")
 """Shown before torch is imported; the registry's full list replaces it when available."""
-ACTIVATIONS = ("silu", "leakyrelu", "relu", "gelu", "tanh")
 TABLE_COLUMNS = ("epoch", "train loss", "valid loss", "SI-SDR (dB)", "lr", "time (s)")
 QUIT_ANSWER_KEY = "training/quit_answer"
 """``ask`` (default), ``cancel`` (cancel the run and close) or ``keep`` (keep running)."""
@@ -79,15 +80,13 @@ class TrainingDialog(RunDialog):
         form.addRow("", self.generate_demo)
         self.arch = QComboBox()
         self.arch.addItems(ARCHITECTURES)
+        self.arch.setToolTip("The fields below are this architecture's settings, at its "
+                             "preset values")
+        self.arch.currentTextChanged.connect(self._on_arch_changed)
         form.addRow("Architecture", self.arch)
-        self.activation = QComboBox()
-        self.activation.addItems(ACTIVATIONS)
-        form.addRow("Activation", self.activation)
-        self.latent_ratio = QDoubleSpinBox()
-        self.latent_ratio.setRange(1.1, 64.0)
-        self.latent_ratio.setValue(2.0)
-        self.latent_ratio.setToolTip("Input samples per latent step (2 = half, 10 = a tenth)")
-        form.addRow("Latent ratio", self.latent_ratio)
+        # Filled on first show: reading a config imports torch, which stays off the launch path.
+        self.arch_form = ArchForm()
+        form.addRow(self.arch_form)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 10_000)
         self.epochs.setValue(10)
@@ -113,6 +112,12 @@ class TrainingDialog(RunDialog):
         self.max_clips.setSpecialValueText("all")
         self.max_clips.setToolTip("Use at most this many clips (whole songs) for a quick run")
         form.addRow("Max clips", self.max_clips)
+        self.max_minutes = QDoubleSpinBox()
+        self.max_minutes.setRange(0.0, 100_000.0)
+        self.max_minutes.setDecimals(1)
+        self.max_minutes.setSpecialValueText("no limit")
+        self.max_minutes.setToolTip("Stop training after this many minutes (0: no limit)")
+        form.addRow("Stop after (minutes)", self.max_minutes)
         self.model_name = QLineEdit(time.strftime("model-%Y%m%d-%H%M"))
         form.addRow("Save as", self.model_name)
         return form
@@ -125,7 +130,8 @@ class TrainingDialog(RunDialog):
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # Every column shares the width, so the last one is never cut off behind a scroll bar.
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         view.addWidget(self.table, 2)
         return view
@@ -138,9 +144,22 @@ class TrainingDialog(RunDialog):
 
             current = self.arch.currentText()
             names = list(dict.fromkeys([*ARCHITECTURES, *architectures()]))
+            self.arch.blockSignals(True)
             self.arch.clear()
             self.arch.addItems(names)
             self.arch.setCurrentText(current)
+            self.arch.blockSignals(False)
+        self._ensure_arch_form()
+
+    def _ensure_arch_form(self) -> None:
+        if self.arch_form.arch != self.arch.currentText():
+            self._on_arch_changed(self.arch.currentText())
+
+    def _on_arch_changed(self, name: str) -> None:
+        import core.models  # noqa: F401  (registers every architecture)
+
+        if name:
+            self.arch_form.set_arch(name)
 
     # --- running -----------------------------------------------------------------------------
     def output_folder(self) -> Path:
@@ -151,13 +170,18 @@ class TrainingDialog(RunDialog):
 
     def build_config(self):
         """The ``core.training.trainer.TrainConfig`` of the form's settings."""
+        from core.errors import TrainingError
         from core.training.trainer import TrainConfig
 
         threads = max(1, (os.cpu_count() or 2) - 1)  # leave a core for the GUI and audio
+        self._ensure_arch_form()
+        try:
+            overrides = self.arch_form.overrides()
+        except ValueError as err:
+            raise TrainingError(str(err)) from None
         return TrainConfig(
-            arch=self.arch.currentText(),
-            model={"activation": self.activation.currentText(),
-                   "latent_ratio": float(self.latent_ratio.value())},
+            arch=self.arch.currentText(), model=overrides,
+            max_minutes=float(self.max_minutes.value()) or None,
             epochs=int(self.epochs.value()), batch_size=int(self.batch_size.value()),
             lr=float(self.lr.value()), seed=int(self.seed.value()),
             device=self.device.currentText(),
@@ -268,10 +292,11 @@ class TrainingDialog(RunDialog):
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.resume_button.setEnabled(not running and self.cancelled_run)
-        for w in (self.dataset, self.generate_demo, self.arch, self.activation,
-                  self.latent_ratio, self.epochs, self.batch_size, self.lr, self.seed,
-                  self.device, self.max_clips, self.model_name):
+        for w in (self.dataset, self.generate_demo, self.arch, self.epochs, self.batch_size,
+                  self.lr, self.seed, self.device, self.max_clips, self.max_minutes,
+                  self.model_name):
             w.setEnabled(not running)
+        self.arch_form.set_enabled(not running)
         if not running:
             self.dataset.setEnabled(not self.generate_demo.isChecked())
         super()._set_running(running)

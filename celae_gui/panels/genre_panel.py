@@ -14,8 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGroupBox, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from celae_gui import theme
 from celae_gui.state import SOURCES, AppState
@@ -38,6 +45,19 @@ def classifier_dir(model_path: Path | None) -> Path | None:
     return find_classifier(model_path)
 
 
+def trained_on(loaded_classifier) -> str:
+    """The short label of the data a classifier learned from ("unknown data" when unsaid)."""
+    label = getattr(loaded_classifier, "trained_on", None) or \
+        loaded_classifier.meta.get("trained_on")
+    return str(label) if label else "unknown data"
+
+
+def legend_html() -> str:
+    """A, B and C in their trace colours, for the line above the bars."""
+    return "   ".join(f"<span style='color:{theme.TRACE_COLOURS[k]}'>■</span> "
+                      f"{theme.TRACE_LABELS[k]}" for k in SOURCES)
+
+
 def placeholder_text(model_name: str | None) -> str:
     """Why the panel is empty and how to fill it."""
     if model_name is None:
@@ -45,12 +65,15 @@ def placeholder_text(model_name: str | None) -> str:
     return (f"No genre classifier for “{model_name}” yet.\n\n"
             "Train one on a labelled dataset (GTZAN layout, one folder per genre):\n"
             f"celae classify train DATA --model {model_name} --out CLF\n"
-            "with CLF the model's classifier/ folder, or Train ▸ Train classifier…; "
+            "with CLF the model's classifier/ folder, or “Train classifier on a folder…” below; "
             "the panel picks it up when it is saved.")
 
 
 class GenrePanel(QGroupBox):
-    """Grouped bar chart of genre probabilities with a placeholder page."""
+    """Grouped bar chart of genre probabilities with a placeholder page; ``train_requested``
+    when the user asks to train a classifier on a folder."""
+
+    train_requested = Signal()
 
     def __init__(self, state: AppState, parent: QWidget | None = None):
         super().__init__("Genre", parent)
@@ -64,19 +87,30 @@ class GenrePanel(QGroupBox):
         self.placeholder.setObjectName("muted")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.train_button = QPushButton("Train classifier on a folder…")
+        self.train_button.setToolTip("Open Train ▸ Train classifier for the current model")
+        self.train_button.clicked.connect(lambda _c=False: self.train_requested.emit())
+        empty_page = QWidget()
+        empty_layout = QVBoxLayout(empty_page)
+        empty_layout.setContentsMargins(0, 0, 0, 0)
+        empty_layout.addWidget(self.placeholder, 1)
+        self._empty_page = empty_page
         page = QWidget()
         page_layout = QVBoxLayout(page)
         page_layout.setContentsMargins(0, 0, 0, 0)
+        # The legend sits above the plot, not in it: inside it covered the tallest bars.
+        self.legend = QLabel(legend_html())
+        self.legend.setToolTip("Each bar scores the audio of its source (A the original, B the "
+                               "reconstruction, C the edit), encoded clip by clip and averaged")
+        page_layout.addWidget(self.legend)
         self.plot_widget = pg.PlotWidget()
         self.plot_widget.setMinimumHeight(140)
         plot = self.plot_widget.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.getViewBox().setMouseEnabled(False, False)
-        # Headroom above 1 keeps the one-row legend clear of the bars.
-        plot.setYRange(0, 1.22, padding=0.0)
+        plot.setYRange(0, 1.02, padding=0.0)
         plot.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]])
-        plot.addLegend(offset=(4, 2), labelTextColor=theme.TEXT, colCount=3)
         self.bars: dict[str, pg.BarGraphItem] = {}
         for kind in SOURCES:
             bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH,
@@ -86,13 +120,18 @@ class GenrePanel(QGroupBox):
             self.bars[kind] = bars
         self.summary = QLabel("")
         self.summary.setObjectName("muted")
+        self.source_label = QLabel("")
+        self.source_label.setObjectName("muted")
+        self.source_label.setWordWrap(True)
         page_layout.addWidget(self.plot_widget, 1)
         page_layout.addWidget(self.summary)
-        self.stack.addWidget(self.placeholder)
+        page_layout.addWidget(self.source_label)
+        self.stack.addWidget(empty_page)
         self.stack.addWidget(page)
         self._page = page
         layout = QVBoxLayout(self)
-        layout.addWidget(self.stack)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.train_button)
         state.model_changed.connect(self._on_model_changed)
         state.classifier_changed.connect(self._on_classifier_changed)
         state.latents_changed.connect(self._on_latents_changed)
@@ -101,7 +140,7 @@ class GenrePanel(QGroupBox):
     # --- queries (what the user sees) --------------------------------------------------------
     def showing_placeholder(self) -> bool:
         """True while the panel explains why it is empty."""
-        return self.stack.currentWidget() is self.placeholder
+        return self.stack.currentWidget() is self._empty_page
 
     def genres(self) -> list[str]:
         """Genre names on the axis, in bar order."""
@@ -140,7 +179,7 @@ class GenrePanel(QGroupBox):
         if self._state.model is None or loaded_classifier.autoencoder is not self._state.model:
             return  # the model changed while the classifier loaded
         self._state.set_classifier(loaded_classifier)
-        self._state.info(f"Genre classifier {loaded_classifier.path} loaded "
+        self._state.info(f"Genre classifier of {loaded_classifier.autoencoder.name} loaded "
                          f"({len(loaded_classifier.genres)} genres)")
 
     def _on_classifier_failed(self, message: str) -> None:
@@ -164,6 +203,8 @@ class GenrePanel(QGroupBox):
         self.plot_widget.setToolTip("Genres: " + ", ".join(genres))
         self.plot_widget.getPlotItem().setXRange(-0.6, len(genres) - 0.4, padding=0)
         self.summary.setText("")
+        self.source_label.setText(f"Classifier trained on {trained_on(loaded_classifier)}")
+        self.source_label.setToolTip(str(loaded_classifier.path))
         self.stack.setCurrentWidget(self._page)
         self._on_latents_changed(self._state.latents)
 
@@ -174,7 +215,10 @@ class GenrePanel(QGroupBox):
             for kind in ("original", "recon"):
                 state.set_genre_probabilities(kind, None)
             return
-        worker = GenreWorker(state.classifier, latents, state.audio("recon"))
+        original = state.audio("original")
+        if original is None or state.classifier.autoencoder is not state.model:
+            return  # never score with a classifier of another model
+        worker = GenreWorker(state.classifier, latents, original, state.audio("recon"))
         worker.result.connect(self._on_scored)
         worker.failed.connect(self._on_score_failed)
         self._score.start(worker)
@@ -213,4 +257,4 @@ class GenrePanel(QGroupBox):
 
     def _show_placeholder(self, text: str) -> None:
         self.placeholder.setText(text)
-        self.stack.setCurrentWidget(self.placeholder)
+        self.stack.setCurrentWidget(self._empty_page)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -31,6 +31,7 @@ from core.constants import CLIP_SECONDS
 
 STATUS_COLOURS = {"pending": "#6b7385", "ok": "#5ce1a6", "error": theme.ERROR}
 PATH_ROLE = Qt.ItemDataRole.UserRole
+MAX_OFFSET_S = 1_000_000.0
 
 
 def paths_from_mime(mime: QMimeData) -> list[Path]:
@@ -78,18 +79,43 @@ class LibraryPanel(QGroupBox):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setAlternatingRowColors(False)
         self.list.currentItemChanged.connect(self._on_current_item_changed)
+        # Rows as wide as the list: a long name wraps (or, without spaces, is cut in the
+        # middle) so its duration or reason stays in view; a horizontal scroll bar hid them.
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.remove_action = QAction("Remove from library", self.list)
+        self.remove_action.setShortcuts([QKeySequence.StandardKey.Delete,
+                                         QKeySequence(Qt.Key.Key_Backspace)])
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_action.triggered.connect(lambda _c=False: self.remove_selected())
+        self.remove_errors_action = QAction("Remove unreadable files", self.list)
+        self.remove_errors_action.triggered.connect(lambda _c=False: self.remove_unreadable())
+        self.clear_action = QAction("Clear library", self.list)
+        self.clear_action.triggered.connect(lambda _c=False: self.clear())
+        for action in (self.remove_action, self.remove_errors_action, self.clear_action):
+            self.list.addAction(action)
         self.hint = QLabel("Drop songs or folders here\n(MP3, WAV, FLAC, OGG)\nor File ▸ Open")
         self.hint.setObjectName("muted")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
         open_button = QPushButton("Open…")
         open_button.setToolTip("Open songs (Ctrl+O)")
-        open_button.clicked.connect(self.open_requested)
+        open_button.clicked.connect(lambda _c=False: self.open_requested.emit())
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Remove every song from the library (the files stay); "
+                                     "Delete removes the selected one")
+        self.clear_button.clicked.connect(lambda _c=False: self.clear())
         self.offset = QDoubleSpinBox()
         self.offset.setSuffix(" s")
         self.offset.setDecimals(1)
         self.offset.setSingleStep(CLIP_SECONDS)
         self.offset.setToolTip(f"Start of the {CLIP_SECONDS} s window that is reconstructed")
+        # Any number can be typed; an offset past the song's end is clamped when applied (a
+        # maximum here would make the field drop the digits that do not fit instead).
+        self.offset.setRange(0.0, MAX_OFFSET_S)
         self.offset.editingFinished.connect(self._on_window_edited)
         self.whole_song = QCheckBox("Whole song (chunked)")
         self.whole_song.toggled.connect(self._on_window_edited)
@@ -101,7 +127,10 @@ class LibraryPanel(QGroupBox):
         layout.addWidget(self.hint)
         layout.addLayout(window_row)
         layout.addWidget(self.whole_song)
-        layout.addWidget(open_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(open_button, 1)
+        buttons.addWidget(self.clear_button)
+        layout.addLayout(buttons)
         state.library_changed.connect(self._on_library_changed)
         state.current_song_changed.connect(self._on_current_song_changed)
         state.window_changed.connect(self._on_window_changed)
@@ -114,6 +143,21 @@ class LibraryPanel(QGroupBox):
             if item.data(PATH_ROLE) == str(path):
                 return item
         return None
+
+    # --- removing (the files themselves are never touched) ------------------------------------
+    def remove_selected(self) -> None:
+        """Delete key / context menu: drop the selected song from the library."""
+        item = self.list.currentItem()
+        if item is not None:
+            self._state.remove_entries([Path(item.data(PATH_ROLE))])
+
+    def remove_unreadable(self) -> None:
+        """Drop every entry that failed to decode."""
+        self._state.remove_entries([e.path for e in self._state.library if e.status == "error"])
+
+    def clear(self) -> None:
+        """Empty the library."""
+        self._state.remove_entries([e.path for e in self._state.library])
 
     # Qt overrides: the panel (and the main window, which forwards) accepts file drops.
     def dragEnterEvent(self, event) -> None:  # noqa: N802
@@ -143,6 +187,7 @@ class LibraryPanel(QGroupBox):
                 self.list.setCurrentItem(item)
         self.list.blockSignals(False)
         self.hint.setVisible(not self._state.library)
+        self.clear_button.setEnabled(bool(self._state.library))
         self._update_offset_range()
 
     def _on_current_item_changed(self, item: QListWidgetItem | None, _previous) -> None:
@@ -161,24 +206,39 @@ class LibraryPanel(QGroupBox):
             self.list.blockSignals(True)
             self.list.setCurrentItem(item)
             self.list.blockSignals(False)
-        self._update_offset_range()
+        self._update_offset_range(force=True)
 
-    def _update_offset_range(self) -> None:
+    def _duration(self) -> float | None:
         entry = self._state.entry(self._state.current_path)
-        duration = entry.duration if entry is not None and entry.duration else 0.0
-        self.offset.setRange(0.0, max(0.0, duration - CLIP_SECONDS))
+        return entry.duration if entry is not None and entry.duration else None
+
+    def last_offset(self) -> float:
+        """The latest start a window of the current song can have (its end minus one clip)."""
+        duration = self._duration()
+        return MAX_OFFSET_S if duration is None else max(0.0, duration - CLIP_SECONDS)
+
+    def _update_offset_range(self, force: bool = False) -> None:
+        duration = self._duration() or 0.0
         self.offset.setEnabled(duration > CLIP_SECONDS and not self.whole_song.isChecked())
+        # A library update while the user types must not overwrite what they type.
+        if force or not self.offset.hasFocus():
+            self._show_window(self._state.window)
 
     def _on_window_edited(self, *_args) -> None:
-        self._state.set_window(ClipWindow(offset=float(self.offset.value()),
-                                          whole_song=self.whole_song.isChecked()))
-        self._update_offset_range()
+        offset = min(max(0.0, float(self.offset.value())), self.last_offset())
+        self._state.set_window(ClipWindow(offset=offset, whole_song=self.whole_song.isChecked()))
+        self._update_offset_range(force=True)
 
-    def _on_window_changed(self, window: ClipWindow) -> None:
-        self.offset.blockSignals(True)
-        self.offset.setValue(window.offset)
-        self.offset.blockSignals(False)
-        self.whole_song.blockSignals(True)
-        self.whole_song.setChecked(window.whole_song)
-        self.whole_song.blockSignals(False)
-        self._update_offset_range()
+    def _show_window(self, window: ClipWindow) -> None:
+        """The field and the check box say what the state's window is (never a stale value)."""
+        if abs(self.offset.value() - window.offset) > 1e-9:
+            self.offset.blockSignals(True)
+            self.offset.setValue(window.offset)
+            self.offset.blockSignals(False)
+        if self.whole_song.isChecked() != window.whole_song:
+            self.whole_song.blockSignals(True)
+            self.whole_song.setChecked(window.whole_song)
+            self.whole_song.blockSignals(False)
+
+    def _on_window_changed(self, _window: ClipWindow) -> None:
+        self._update_offset_range(force=True)

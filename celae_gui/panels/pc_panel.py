@@ -32,7 +32,13 @@ from PySide6.QtWidgets import (
 from celae_gui import settings
 from celae_gui.state import AppState
 from celae_gui.workers.base import TaskSlot
-from celae_gui.workers.pca_worker import PcaFitResult, PcaFitWorker, PcaLoadWorker
+from celae_gui.workers.pca_worker import (
+    PcaEffectsResult,
+    PcaEffectsWorker,
+    PcaFitResult,
+    PcaFitWorker,
+    PcaLoadWorker,
+)
 
 N_SLIDERS = 8
 RANGE_STD = 3.0
@@ -56,11 +62,13 @@ class PCPanel(QGroupBox):
         self._state = state
         self._load = TaskSlot("pca-load", self)
         self._fit = TaskSlot("pca-fit", self)
+        self._effects = TaskSlot("pca-effects", self)
         self._loading_for = None
         self._fit_worker: PcaFitWorker | None = None
         self.sliders: list[QSlider] = []
         self._names: list[QLabel] = []
         self._values: list[QLabel] = []
+        self.effect_labels: list[QLabel] = []
         self.stack = QStackedWidget()
         self.stack.addWidget(self._build_sliders())
         self.stack.addWidget(self._build_fit_page())
@@ -74,6 +82,7 @@ class PCPanel(QGroupBox):
         state.model_changed.connect(self._on_model_changed)
         state.pca_changed.connect(self._on_pca_changed)
         state.edit_params_changed.connect(self._on_edit_params_changed)
+        state.latents_changed.connect(self._measure_effects)
         self._on_pca_changed(state.latent_pca)
 
     def _build_sliders(self) -> QWidget:
@@ -94,12 +103,17 @@ class PCPanel(QGroupBox):
             value.setMinimumWidth(52)
             value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             slider.valueChanged.connect(lambda v, k=i: self._on_slider_changed(k, v))
+            effect = QLabel("")
+            effect.setObjectName("muted")
+            effect.setMinimumWidth(120)
             grid.addWidget(name, i, 0)
             grid.addWidget(slider, i, 1)
             grid.addWidget(value, i, 2)
+            grid.addWidget(effect, i, 3)
             self.sliders.append(slider)
             self._names.append(name)
             self._values.append(value)
+            self.effect_labels.append(effect)
         buttons = QHBoxLayout()
         self.variance_label = QLabel("")
         self.variance_label.setObjectName("muted")
@@ -112,7 +126,7 @@ class PCPanel(QGroupBox):
         buttons.addWidget(self.variance_label, 1)
         buttons.addWidget(self.refit_button)
         buttons.addWidget(self.reset_button)
-        grid.addLayout(buttons, N_SLIDERS, 0, 1, 3)
+        grid.addLayout(buttons, N_SLIDERS, 0, 1, 4)
         self._slider_page = page
         return page
 
@@ -181,7 +195,7 @@ class PCPanel(QGroupBox):
 
     def shutdown(self) -> bool:
         """Cancel and join the panel's workers."""
-        return self._load.shutdown() and self._fit.shutdown()
+        return self._load.shutdown() and self._fit.shutdown() and self._effects.shutdown()
 
     # --- slots -------------------------------------------------------------------------------
     def _on_fit_clicked(self) -> None:
@@ -192,7 +206,7 @@ class PCPanel(QGroupBox):
                 return
         else:
             folder = QFileDialog.getExistingDirectory(self, "Songs to fit the PCA on",
-                                                      settings.read_str("folders/dataset"))
+                                                      settings.start_folder("folders/dataset"))
             if not folder:
                 return
             files = [Path(folder)]
@@ -243,6 +257,37 @@ class PCPanel(QGroupBox):
         if len(self._state.edit_params.pc_offsets) > n:
             self.reset()
         self.stack.setCurrentWidget(self._slider_page)
+        self._measure_effects()
+
+    def effect_texts(self) -> list[str]:
+        """What each enabled slider's label says it changes."""
+        return [label.text() for label, slider in zip(self.effect_labels, self.sliders,
+                                                       strict=True) if slider.isEnabled()]
+
+    def _measure_effects(self, *_args) -> None:
+        """Label each direction with what +1σ does to the current clip (in a worker)."""
+        state = self._state
+        for label in self.effect_labels:
+            label.setText("")
+        pca, latents, model = state.latent_pca, state.latents, state.model
+        if pca is None or latents is None or model is None \
+                or latents.z.shape[1] != pca.channels:
+            self._effects.cancel()
+            return
+        worker = PcaEffectsWorker(model.model, pca, latents,
+                                  min(N_SLIDERS, pca.n_components))
+        worker.result.connect(self._on_effects)
+        self._effects.start(worker)
+
+    def _on_effects(self, result: PcaEffectsResult) -> None:
+        state = self._state
+        if result.pca is not state.latent_pca or result.latents is not state.latents:
+            return
+        name = state.current_path.name if state.current_path else "this clip"
+        for label, effect in zip(self.effect_labels, result.effects, strict=False):
+            label.setText(effect.label())
+            label.setToolTip(f"At +1σ on {name}: RMS {effect.loudness_db:+.1f} dB, spectral "
+                             f"centroid {effect.centroid_hz:+.0f} Hz, mean {effect.dc:+.3f}")
 
     def _on_slider_changed(self, index: int, raw: int) -> None:
         self._values[index].setText(f"{raw / STEPS_PER_STD:+.2f}σ")
@@ -271,8 +316,8 @@ class PCPanel(QGroupBox):
         if model is None or Path(model.path) != result.model_path:
             return
         self._state.set_latent_pca(result.pca)
-        self._state.info(f"Latent PCA fitted on {result.n_clips} clips, saved to "
-                         f"{result.saved_to}")
+        self._state.info(f"Latent PCA fitted on {result.n_clips} clips, saved with the model "
+                         f"{model.name}")
         self.fit_done.emit(result)
 
     def _on_fit_failed(self, message: str) -> None:

@@ -50,18 +50,37 @@ class PlaybackController(QObject):
         if self._player is None:
             self.available = False
         self._playing = False
+        self._shared: dict = {}
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
         state.source_changed.connect(self._on_source_changed)
+        # Another window or song is other audio: its clock starts again at the window's start.
+        state.window_changed.connect(self._on_window_changed)
+        state.current_song_changed.connect(self._on_window_changed)
+
+    def _on_window_changed(self, *_args) -> None:
+        self.stop()
 
     @property
     def playing(self) -> bool:
         return self._playing
 
+    def share_live(self, kind: str, audio) -> None:
+        """Hand ``audio`` (float32 ``[T]`` in [-1, 1], still being filled) to the player as
+        ``kind`` without a copy. Thread-safe: a renderer thread calls it the moment the audio
+        at the play head is ready, without waiting for the GUI thread."""
+        if self._player is not None:
+            self._player.share_source(KEYS[kind], audio)
+            self._shared[kind] = audio
+
     def _on_source_changed(self, kind: str) -> None:
         if self._player is None:
             self.sources_updated.emit(kind)
+            return
+        audio = self._state.audio(kind)
+        if audio is not None and self._shared.get(kind) is audio:
+            self.sources_updated.emit(kind)  # shared by share_live: nothing to copy
             return
         sources = {KEYS[k]: self._state.audio(k) for k in SOURCES
                    if self._state.audio(k) is not None}

@@ -263,6 +263,14 @@ class Player:
             self._buffers = buffers
             self._after_buffer_change(old)
 
+    def share_source(self, name: str, buf: np.ndarray) -> None:
+        """Play float32 ``buf[T]`` in [-1, 1] as ``name`` uncopied, a renderer filling it."""
+        if name not in SOURCE_NAMES or buf.dtype != np.float32 or buf.ndim != 1:
+            raise ValueError(f"source {name!r}: expected float32 [T], got {buf.dtype}")
+        with self._lock:
+            old, self._buffers = self._buffers.get(self._active), {**self._buffers, name: buf}
+            self._after_buffer_change(old)
+
     def _after_buffer_change(self, old: np.ndarray | None) -> None:
         new = self._buffers.get(self._active)
         if new is old:

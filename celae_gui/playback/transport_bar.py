@@ -63,6 +63,7 @@ class TransportBar(QWidget):
         playback.selected_changed.connect(self._on_selected_changed)
         playback.position_changed.connect(self._on_position_changed)
         state.source_changed.connect(self._on_source_changed)
+        state.window_changed.connect(lambda _w: self._on_position_changed(0.0))
         self._on_source_changed("")
 
     def _on_playing_changed(self, playing: bool) -> None:
@@ -72,7 +73,8 @@ class TransportBar(QWidget):
         self.source_buttons[kind].setChecked(True)
 
     def _on_position_changed(self, seconds: float) -> None:
-        self.position_label.setText(format_time(seconds))
+        # Song time: the position in the heard window plus where the window starts.
+        self.position_label.setText(format_time(self._state.time_origin() + seconds))
 
     def _on_source_changed(self, _kind: str) -> None:
         available = self._playback.available

@@ -181,8 +181,8 @@ class ClusterView(QWidget):
         else:
             groups = np.asarray(report.assignments)
             labels = [f"cluster {i + 1}" for i in range(int(groups.max()) + 1)]
-        hues = max(len(labels), 9)
-        brushes = [pg.mkBrush(pg.intColor(int(g), hues=hues)) for g in groups]
+        colours = [theme.category_colour(g, len(labels)) for g in range(len(labels))]
+        brushes = [pg.mkBrush(colours[int(g)]) for g in groups]
         coords = np.asarray(report.coords, dtype=float)
         tips = [f"{names[i] if i < len(names) else f'clip {i}'}\n"
                 f"{labels[int(g)] if 0 <= int(g) < len(labels) else ''}"
@@ -192,8 +192,12 @@ class ClusterView(QWidget):
         self._tips = tips
         self.legend.clear()
         for g, label in enumerate(labels):
-            self.legend.addItem(pg.ScatterPlotItem(brush=pg.intColor(g, hues=hues), pen=None,
+            self.legend.addItem(pg.ScatterPlotItem(brush=pg.mkBrush(colours[g]), pen=None,
                                                    size=9), label)
+
+    def point_colours(self) -> list[str]:
+        """The colour of every point of the map, as ``#rrggbb``."""
+        return [b.color().name() for b in self.scatter.data["brush"]]
 
     def _tip(self, x: float, y: float, data) -> str:
         return self._tips[int(data)] if 0 <= int(data) < len(self._tips) else ""

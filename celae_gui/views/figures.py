@@ -12,6 +12,11 @@ import numpy as np
 from celae_gui.state import SourceData, Spectrum
 from core.constants import SAMPLE_RATE
 
+ENVELOPE_FROM_SAMPLES = 1_000_000
+"""Sources longer than this (45 s) are drawn from their envelope: handing pyqtgraph every
+sample of a 5-minute song froze the window for seconds while it decimated them."""
+ENVELOPE_BINS = 20_000
+
 MAX_SPECTRUM_FRAMES = 4000
 """Longer songs are shown with frames averaged down to this many (the view is ~1000 px wide)."""
 
@@ -28,6 +33,23 @@ def spectrum_of(audio: np.ndarray) -> Spectrum:
         values = values[:, :usable].reshape(values.shape[0], -1, group).mean(axis=2)
     return Spectrum(values=np.ascontiguousarray(values, dtype=np.float32),
                     seconds=len(audio) / SAMPLE_RATE)
+
+
+def envelope_of(audio: np.ndarray, bins: int = ENVELOPE_BINS
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Min and max of ``audio[T]`` per bin, interleaved, with each point's time in seconds;
+    None when the audio is short enough to draw sample by sample."""
+    n = len(audio)
+    if n <= ENVELOPE_FROM_SAMPLES:
+        return None
+    step = -(-n // bins)
+    bins = -(-n // step)  # no bin past the end
+    padded = np.pad(audio, (0, step * bins - n), mode="edge").reshape(bins, step)
+    values = np.empty(2 * bins, np.float32)
+    values[0::2], values[1::2] = padded.min(1), padded.max(1)
+    starts = np.arange(bins, dtype=np.float64) * step / SAMPLE_RATE
+    seconds = np.repeat(starts, 2) + np.tile([0.0, 0.5 * step / SAMPLE_RATE], bins)
+    return seconds, values
 
 
 def fast_quality(reference: np.ndarray, audio: np.ndarray):
@@ -61,4 +83,5 @@ def source_data(audio: np.ndarray, reference: np.ndarray | None, *,
     figures = None
     if reference is not None:
         figures = (fast_quality if live else full_quality)(reference, audio)
-    return SourceData(audio=audio, spectrum=spectrum_of(audio), quality=figures)
+    return SourceData(audio=audio, spectrum=spectrum_of(audio), quality=figures,
+                      envelope=envelope_of(audio))

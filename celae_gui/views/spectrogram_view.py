@@ -18,6 +18,8 @@ from celae_gui.views.plot_style import cache_axes, configure_pyqtgraph
 ROWS = ("original", "recon", "edited", "difference")
 TITLES = {"original": "A  original", "recon": "B  reconstruction", "edited": "C  edited",
           "difference": "B − A  (log power)"}
+FREQ_TICKS_HZ = (100, 1000, 4000, 10000)
+"""Frequencies marked on each row's left axis (the bands are mel-spaced)."""
 DIFF_LIMIT = 4.0
 """Differences beyond ±4 natural-log units (about ±17 dB) saturate the colour scale."""
 
@@ -31,6 +33,7 @@ class SpectrogramView(QWidget):
         self._state = state
         self._levels = (-12.0, 4.0)
         self._rects: dict[str, tuple[float, float, float, float]] = {}
+        self._ticks: dict[str, list[tuple[float, str]]] = {}
         self.layout_widget = pg.GraphicsLayoutWidget()
         self.layout_widget.ci.setSpacing(2)
         self.images: dict[str, pg.ImageItem] = {}
@@ -44,8 +47,7 @@ class SpectrogramView(QWidget):
             plot.hideButtons()
             plot.getViewBox().setMouseEnabled(x=True, y=False)
             plot.setLabel("left", TITLES[name], color=theme.TRACE_COLOURS.get(name, theme.MUTED))
-            plot.getAxis("left").setStyle(showValues=False)
-            plot.getAxis("left").setWidth(46)
+            plot.getAxis("left").setWidth(62)
             if name != ROWS[-1]:
                 plot.getAxis("bottom").setStyle(showValues=False)
                 plot.getAxis("bottom").setHeight(4)
@@ -82,12 +84,28 @@ class SpectrogramView(QWidget):
             self._rects.pop(name, None)
             return
         image.setImage(values, autoLevels=False, levels=levels)
-        rect = (0.0, 0.0, seconds, float(values.shape[0]))
+        rect = (self._state.time_origin(), 0.0, seconds, float(values.shape[0]))
         # A live edit keeps the shape: re-setting the same rect and range would only redraw axes.
         if self._rects.get(name) != rect:
             self._rects[name] = rect
             image.setRect(*rect)
             self.plots[name].setYRange(0, values.shape[0], padding=0)
+            self._set_frequency_ticks(name, values.shape[0])
+
+    def frequency_ticks(self, name: str) -> list[tuple[float, str]]:
+        """The (band position, label) ticks on row ``name``'s left axis."""
+        return self._ticks.get(name, [])
+
+    def _set_frequency_ticks(self, name: str, n_bands: int) -> None:
+        from core.audio.features import mel_band_position
+
+        ticks = []
+        for hz in FREQ_TICKS_HZ:
+            y = float(mel_band_position(hz, n_mels=n_bands))
+            if 0 <= y <= n_bands:
+                ticks.append((y, f"{hz // 1000}k" if hz >= 1000 else f"{hz} Hz"))
+        self._ticks[name] = ticks
+        self.plots[name].getAxis("left").setTicks([ticks, []])
 
     def _on_source_changed(self, kind: str) -> None:
         data = self._state.source(kind)

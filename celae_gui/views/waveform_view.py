@@ -35,7 +35,7 @@ class WaveformView(QWidget):
         cache_axes(self.plot)
         self.plot.setYRange(-1.0, 1.0, padding=0.02)
         self.plot.getViewBox().setMouseEnabled(x=True, y=False)
-        self.plot.getViewBox().setLimits(yMin=-1.1, yMax=1.1, xMin=0)
+        self.plot.getViewBox().setLimits(yMin=-1.1, yMax=1.1)
         legend = self.plot.addLegend(offset=(-10, 8), labelTextColor=theme.TEXT,
                                      brush=pg.mkBrush(theme.PANEL + "d0"))
         legend.setZValue(20)
@@ -60,33 +60,55 @@ class WaveformView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget)
         state.source_changed.connect(self._on_source_changed)
+        state.edit_params_changed.connect(lambda _p: self._update_visibility())
 
     def curve_data(self, kind: str) -> np.ndarray:
-        """The y values currently given to the curve of ``kind`` (empty when none)."""
+        """The y values currently given to the curve of ``kind`` (empty when none): every
+        sample, or a long source's envelope."""
         y = self.curves[kind].yData
         return np.empty(0, np.float32) if y is None else y
 
+    def visible_traces(self) -> list[str]:
+        """The sources whose curve is drawn, in A/B/C order."""
+        return [k for k in SOURCES if self.curves[k].isVisible() and len(self.curve_data(k))]
+
+    def _update_visibility(self) -> None:
+        # With no edit C is B's audio (the same latents decoded): drawn on top it hid both A
+        # and B. Draw it only when an edit makes it differ.
+        self.curves["edited"].setVisible(not self._state.edit_params.is_identity)
+
     def set_play_head(self, seconds: float) -> None:
-        """Move the play-head line."""
-        self.play_head.setValue(seconds)
+        """Move the play-head line to ``seconds`` into the shown audio (drawn at song time)."""
+        self.play_head.setValue(self._state.time_origin() + seconds)
 
     def _on_source_changed(self, kind: str) -> None:
-        audio = self._state.audio(kind)
+        data = self._state.source(kind)
         curve = self.curves[kind]
-        if audio is None:
+        if data is None:
             curve.setData([], [])
+            self._update_visibility()
             return
-        # Time as x so the axes link with the spectrogram views (both in seconds).
-        x = np.arange(len(audio), dtype=np.float32) / SAMPLE_RATE
-        first = kind == "original"
-        curve.setData(x, audio)
-        if first:
-            self.plot.getViewBox().setLimits(xMax=max(float(x[-1]), 0.1) if len(x) else 1.0)
-            self.plot.setXRange(0, len(audio) / SAMPLE_RATE, padding=0)
+        audio = data.audio
+        # Song time as x so the axes link with the spectrogram views (both in seconds).
+        origin = self._state.time_origin()
+        if data.envelope is not None:
+            seconds, values = data.envelope
+            curve.setData(origin + seconds, values)
+        else:
+            curve.setData(origin + np.arange(len(audio), dtype=np.float64) / SAMPLE_RATE, audio)
+        if kind == "original":
+            end = origin + len(audio) / SAMPLE_RATE
+            view = self.plot.getViewBox()
+            # Limits first wide open, so the new range is never clamped by the old window's.
+            view.setLimits(xMin=None, xMax=None)
+            self.plot.setXRange(origin, end, padding=0)
+            view.setLimits(xMin=origin, xMax=max(end, origin + 0.1))
+        self._update_visibility()
 
     def _on_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
         point = self.plot.getViewBox().mapSceneToView(event.scenePos())
-        if point.x() >= 0:
-            self.seek_requested.emit(float(point.x()))
+        seconds = point.x() - self._state.time_origin()
+        if seconds >= 0:
+            self.seek_requested.emit(float(seconds))

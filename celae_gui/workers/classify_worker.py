@@ -67,26 +67,37 @@ class GenreResult:
     recon: np.ndarray | None
 
 
-class GenreWorker(BaseWorker):
-    """Probabilities of the original (from its latents ``z[N, C, L]``, no re-encoding) and of
-    the reconstruction ``recon[T]`` (re-encoded clip by clip), each averaged over clips."""
+def genre_proba(classifier, audio: np.ndarray) -> np.ndarray:
+    """Genre probabilities ``[n_genres]`` of ``audio[T]``: encoded clip by clip with the
+    classifier's own autoencoder and averaged over clips.
 
-    def __init__(self, classifier, latents, recon: np.ndarray | None):
+    A, B and C are all scored this way, from the audio each one is, so with no edit C's bars
+    equal B's (C is B's audio), and a classifier never reads another model's latents.
+    """
+    from core.audio.io import split_clips
+    from core.genre.probe import predict_proba
+
+    net = classifier.classifier
+    return predict_proba(net, split_clips(audio, net.autoencoder.clip_samples)).mean(0)
+
+
+class GenreWorker(BaseWorker):
+    """Probabilities of the original ``original[T]`` and of the reconstruction ``recon[T]``
+    (:func:`genre_proba`); ``latents`` tags the result with the window it belongs to."""
+
+    def __init__(self, classifier, latents, original: np.ndarray,
+                 recon: np.ndarray | None):
         super().__init__()
         self._classifier = classifier
         self._latents = latents
+        self._original = original
         self._recon = recon
 
     def work(self) -> GenreResult:
-        from core.audio.io import split_clips
-        from core.genre.probe import predict_proba, predict_proba_from_latent
-
-        net = self._classifier.classifier
-        original = predict_proba_from_latent(net, self._latents.z).mean(0)
+        original = genre_proba(self._classifier, self._original)
         recon = None
         if self._recon is not None and not self.should_stop():
-            clips = split_clips(self._recon, net.autoencoder.clip_samples)
-            recon = predict_proba(net, clips).mean(0)
+            recon = genre_proba(self._classifier, self._recon)
         return GenreResult(self._latents, original, recon)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -29,8 +30,15 @@ PICKLE_REFUSAL = ("a pickle file (a PyTorch checkpoint?) is never opened, as it 
                   "chosen in the model selector")
 
 
+def is_hidden(path: Path, root: Path) -> bool:
+    """True for a dot file or a file under a dot folder below ``root`` (``.hidden.wav``,
+    ``._song.mp3`` metadata forks, ``.git/``): a user never meant those as songs."""
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given, plus the audio files found (recursively, sorted) in the folders given."""
+    """Files as given, plus the audio files found (recursively, sorted, hidden ones skipped) in
+    the folders given."""
     out: list[Path] = []
     for p in paths:
         p = Path(p)
@@ -38,7 +46,8 @@ def expand_paths(paths: list[Path]) -> list[Path]:
             # Not is_file(): a FIFO or a symlink loop named like audio is listed with its
             # reason instead of vanishing.
             out.extend(sorted(f for f in p.rglob("*")
-                              if f.suffix.lower() in AUDIO_EXTENSIONS and not f.is_dir()))
+                              if f.suffix.lower() in AUDIO_EXTENSIONS and not f.is_dir()
+                              and not is_hidden(f, p)))
         else:
             out.append(p)
     return out
@@ -66,12 +75,22 @@ def check_file(path: Path) -> LibraryEntry:
     return LibraryEntry(path, "ok", float(info.duration), "")
 
 
+@dataclass(frozen=True)
+class EntryBatch:
+    """Files checked since the last batch, and the failures of the whole drop so far."""
+
+    entries: list[LibraryEntry]
+    failed: int
+    first_failure: str
+
+
 class DecodeWorker(BaseWorker):
     """Check a list of files and folders; ``discovered``, then ``entries_ready`` batches.
 
     ``discovered(list[Path])`` lists the files found (folders expanded) before any is probed,
     so the library can show them as pending at once. ``entries_ready(list[LibraryEntry])``
-    carries the files checked in the last :data:`BATCH_SECONDS` (every file exactly once):
+    carries an :class:`EntryBatch`: the files checked in the last :data:`BATCH_SECONDS`
+    (every file exactly once) and the drop's failure count so far:
     one signal per file made the GUI rebuild the library a hundred times in a burst and froze
     it for 300-650 ms on a 100-file drop.
     """
@@ -87,16 +106,25 @@ class DecodeWorker(BaseWorker):
         files = expand_paths(self._paths)
         self.discovered.emit(files)
         batch: list[LibraryEntry] = []
+        failures: list[str] = []
         sent = time.monotonic()
+
+        def send() -> None:
+            self.entries_ready.emit(EntryBatch(batch, len(failures),
+                                               failures[0] if failures else ""))
+
         for i, path in enumerate(files):
             if self.should_stop():
                 raise Cancelled
-            batch.append(check_file(path))
+            entry = check_file(path)
+            batch.append(entry)
+            if entry.status == "error":
+                failures.append(entry.reason)
             # The first file goes at once, so a single dropped song shows without delay.
             if i == 0 or time.monotonic() - sent >= BATCH_SECONDS:
-                self.entries_ready.emit(batch)
+                send()
                 batch, sent = [], time.monotonic()
             self.on_progress((i + 1) / len(files), f"Decoded {path.name}")
         if batch:
-            self.entries_ready.emit(batch)
+            send()
         return len(files)

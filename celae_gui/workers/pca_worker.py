@@ -127,3 +127,27 @@ class PcaFitWorker(BaseWorker):
 
     def _fit_progress(self, fraction: float, message: str) -> None:
         self.on_progress(0.1 + 0.9 * fraction, message)
+
+
+@dataclass(frozen=True)
+class PcaEffectsResult:
+    """``core.latent.pca_effects.DirectionEffect`` of each direction, for ``pca`` on the
+    window ``latents`` (a ``SongLatent``; its first clip was measured)."""
+
+    pca: object
+    latents: object
+    effects: list
+
+
+class PcaEffectsWorker(BaseWorker):
+    """Decode the first clip of ``latents`` at +1 std along each of ``k`` directions."""
+
+    def __init__(self, model, pca, latents, k: int):
+        super().__init__()
+        self._model, self._pca, self._latents, self._k = model, pca, latents, k
+
+    def work(self) -> PcaEffectsResult:
+        from core.latent.pca_effects import direction_effects
+
+        effects = direction_effects(self._model, self._pca, self._latents.z[0], self._k)
+        return PcaEffectsResult(self._pca, self._latents, effects)

@@ -74,7 +74,7 @@ def run_training(conn: Any, stop: Any, config: Any, data: Path | DemoDatasetSpec
                         "progress", 0.0, f"{m} ({f:.0%} of the demo dataset)"),
                     should_stop=should_stop)
                 data = data.folder
-            result = train(config, Path(data), on_progress=lambda f, m: send("progress", f, m),
+            result = train(config, Path(data), on_progress=_phased(send),
                            should_stop=should_stop, on_epoch=lambda r: send("epoch", r),
                            resume=resume)
             send("result", dataclasses.replace(result, model=None))
@@ -89,3 +89,24 @@ def run_training(conn: Any, stop: Any, config: Any, data: Path | DemoDatasetSpec
         pass  # the parent is gone: nobody to report to
     finally:
         conn.close()
+
+
+DATA_SHARE = 0.1
+"""Share of the progress bar given to decoding the songs, before the first batch."""
+TRAINING_MESSAGES = ("epoch ", "resumed ")
+
+
+def _phased(send):
+    """``on_progress`` for ``train``: the trainer reports decoding 0-1 and then training 0-1;
+    the bar shows decoding in its first tenth so it never sits full while songs decode."""
+    training = False
+
+    def report(fraction: float, message: str) -> None:
+        nonlocal training
+        training = training or message.startswith(TRAINING_MESSAGES)
+        if training:
+            send("progress", DATA_SHARE + (1.0 - DATA_SHARE) * fraction, message)
+        else:
+            send("progress", DATA_SHARE * fraction, f"Preparing the data: {message}")
+
+    return report

@@ -222,3 +222,18 @@ def latent_stats(z: np.ndarray, n_bands: int = 16, frame: int = 256) -> np.ndarr
 
 LATENT_FEATURES = {"flatten": latent_flat, "stats": latent_stats}
 """Latent feature kinds by name, for clustering: the report's and the pooled one."""
+
+
+def mel_band_position(hz: float | np.ndarray, *, sample_rate: int = SAMPLE_RATE,
+                      n_mels: int = N_MELS) -> np.ndarray:
+    """Where frequency ``hz`` falls on the band axis of :func:`log_mel` (band ``i`` spans
+    ``[i, i + 1)``), for drawing a frequency axis beside a log-mel image.
+
+    torchaudio's mel filters (HTK scale, 0 Hz to Nyquist) peak at ``n_mels + 2`` equally spaced
+    mel points minus the two ends; band ``i`` peaks at point ``i + 1``.
+    """
+    def mel(f):
+        return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
+
+    step = mel(sample_rate / 2) / (n_mels + 1)
+    return mel(hz) / step - 1.0 + 0.5

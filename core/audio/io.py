@@ -106,7 +106,8 @@ def _open(path: str | os.PathLike) -> Iterator[_Opened]:
     try:
         # Bytes, not str: soundfile encodes a str name as UTF-8, which fails for a valid file
         # whose name is not (a Latin-1 name from an old disc, say).
-        with quiet_native_stderr(sn.kind == "mp3"):
+        # libsndfile tries unrecognised bytes as MPEG too, and libmpg123 then talks.
+        with quiet_native_stderr(sn.kind not in ("wav", "rf64", "flac", "ogg", "aiff")):
             f = sf.SoundFile(os.fsencode(name))
     except _LIBSNDFILE_ERRORS as err:
         message = getattr(err, "error_string", None) or str(err)

@@ -33,8 +33,10 @@ def _bar(args: argparse.Namespace, label: str) -> ProgressBar:
 
 
 def _figures(q: dict) -> str:
-    return (f"SNR {q['snr']:.2f} dB, SI-SDR {q['si_sdr']:.2f} dB, "
-            f"log-mel L1 {q['log_mel_l1']:.3f}, MR-STFT {q['mr_stft']:.3f}")
+    text = f"SNR {q['snr']:.2f} dB, SI-SDR {q['si_sdr']:.2f} dB"
+    if q.get("log_mel_l1") is not None:
+        text += f", log-mel L1 {q['log_mel_l1']:.3f}, MR-STFT {q['mr_stft']:.3f}"
+    return text
 
 
 def cmd_demo_data(args) -> Result:
@@ -56,24 +58,22 @@ def _load(args):
 
 
 def cmd_reconstruct(args) -> Result:
-    from core.audio.io import load_audio
-    from core.audio.metrics import quality
-    from core.models.inference import reconstruct_song
+    import math
 
-    ensure_not_input(args.out, args.audio)
-    loaded = _load(args)
-    audio = load_audio(args.audio, offset=args.offset, duration=args.duration)
-    bar = _bar(args, "reconstructing ")
-    recon = reconstruct_song(loaded.model, audio, on_progress=bar)
-    bar.close()
-    _save_checked(args.out, recon)
-    q = quality(audio, recon).as_dict()
-    data = {"input": str(args.audio), "output": str(args.out), "model": str(loaded.path),
-            "seconds": len(audio) / _sr(loaded), **q}
-    text = f"wrote {args.out}: {_figures(q)}"
+    from core.cli.reconstruct import reconstruct_file
+
+    data, timings = reconstruct_file(args)
+    for key in ("snr", "si_sdr", "log_mel_l1", "mr_stft"):
+        if key in data and math.isnan(data[key]):
+            data[key] = None  # not computed (--figures): JSON has no NaN
+    data["timings"] = timings.as_dict()
+    shown = {k: data.get(k) for k in ("snr", "si_sdr", "log_mel_l1", "mr_stft")}
+    text = (f"wrote {args.out}: {_figures(shown)}" if shown["snr"] is not None
+            else f"wrote {args.out}")
     if getattr(args, "visqol", False):
         text += _visqol_of_output(args, data)
     return Result(text, data)
+
 
 
 def _visqol_of_output(args, data: dict) -> str:

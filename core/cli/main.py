@@ -88,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="OUT.wav")
     p.add_argument("--offset", type=float, default=0.0, help="start, in seconds")
     p.add_argument("--duration", type=float, default=None, help="length, in seconds (default all)")
+    p.add_argument("--figures", default="auto", choices=["auto", "all", "basic", "none"],
+                   help="quality figures: all (SNR, SI-SDR, log-mel L1, MR-STFT), basic (SNR, "
+                        "SI-SDR), none; auto: all up to 60 s of audio, basic beyond")
+    p.add_argument("--no-normalize", dest="normalize", action="store_false",
+                   help="skip peak normalisation (as `celae encode` and the app do it), which "
+                        "needs one extra decoding pass to find the peak")
+    p.add_argument("--engine", default="auto", choices=["auto", "onnx", "torch"],
+                   help="run the model with onnxruntime (auto: when installed) or torch")
+    p.add_argument("--threads", type=int, default=1, help="compute threads for the model")
     _visqol_arg(p)
 
     p = sub.add_parser("encode", parents=[common], help="write a song's latent as a .celat file")

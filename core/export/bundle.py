@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.atomic import atomic_write_bytes, atomic_write_text
+from core.atomic import atomic_write_bytes, atomic_write_text, ensure_not_input
 from core.errors import FileError
 from core.export import onnx as onnx_format
 from core.export import torchscript as ts_format
@@ -107,6 +107,9 @@ def export_model(model: str | os.PathLike | LoadedModel | None, out_dir: str | o
     name = loaded.path.name
     out = Path(out_dir)
     _check_out_dir(out, loaded.path)
+    inputs = [p for p in loaded.path.iterdir() if p.is_file()]
+    for written in _file_names(fmt):
+        ensure_not_input(out / written, *inputs)
     report(0.05, f"tracing {name}")
     enc_bytes, dec_bytes, (encode, decode), (enc_file, dec_file, exporter) = _graphs(
         fmt, loaded.model, name)
@@ -128,6 +131,12 @@ def export_model(model: str | os.PathLike | LoadedModel | None, out_dir: str | o
     atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2))
     report(1.0, "exported")
     return ExportResult(out, fmt, (out / enc_file, out / dec_file, out / MANIFEST), parity, name)
+
+
+def _file_names(fmt: str) -> tuple[str, str, str]:
+    if fmt == "onnx":
+        return onnx_format.ENCODER_FILE, onnx_format.DECODER_FILE, MANIFEST
+    return ts_format.ENCODER_FILE, ts_format.DECODER_FILE, MANIFEST
 
 
 def _check_out_dir(out: Path, model_folder: Path) -> None:

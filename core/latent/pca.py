@@ -2,13 +2,18 @@
 
 A latent ``[C, L]`` is a sequence of frames. PCA is fitted on frame *vectors*, pooled over every
 frame of every training clip: each vector is ``g`` consecutive frames of all ``C`` channels,
-flattened channel-major (``z[:, b*g:(b+1)*g].reshape(C*g)``). ``g = ceil(MIN_DIMS / C)``, so a
-codec latent (C >= 8) uses single frames and the report's ``C = 1`` models use blocks of 8 steps,
-giving every model at least 8 directions to explore.
+flattened channel-major (``z[:, b*g:(b+1)*g].reshape(C*g)``). A codec latent (C >= 8) uses
+single frames; narrower latents use blocks long enough to leave at least 8 directions once the
+block means are removed (the report's ``C = 1`` models: blocks of 9 steps).
 
 Moving a latent along a direction adds the same vector to every block, so the edit acts on the
-whole clip and works for any ``L``. Offsets are in units of that component's standard deviation
-over the training frames: +1 moves a typical distance, whatever the model's latent scale.
+whole clip and works for any ``L``. When a vector spans several frames (``g > 1``) the
+block-constant directions (a channel's mean over the block) are removed before the fit: moving
+along one shifts the whole latent channel, which the decoder turns into a DC offset of the
+audio (a thump, and quiet passages pinned at full scale), not into a change of the music. A
+PCA stored before that was done has those components dropped on load. Offsets are in units of
+that component's standard deviation over the training frames: +1 moves a typical distance,
+whatever the model's latent scale.
 
 Stored beside the model as ``latent_pca.safetensors`` + ``latent_pca.json``
 (:func:`core.tensorfile.save_tensors`): components, mean, per-component std, the explained-variance
@@ -93,8 +98,10 @@ class LatentPCA:
 
 
 def frames_per_vector(channels: int) -> int:
-    """Latent frames ``g`` grouped in one PCA vector for ``channels`` latent channels."""
-    return max(1, math.ceil(MIN_DIMS / int(channels)))
+    """Latent frames ``g`` grouped in one PCA vector for ``channels`` latent channels: enough
+    for ``MIN_DIMS`` directions once the ``C`` block-mean ones are removed (``g > 1``)."""
+    g = math.ceil(MIN_DIMS / int(channels))
+    return 1 if g <= 1 else g + 1
 
 
 def frame_vectors(z: np.ndarray, g: int) -> np.ndarray:
@@ -158,6 +165,9 @@ def fit_pca_from_latents(latents: Iterable[np.ndarray]) -> LatentPCA:
         raise ValueError("PCA needs at least two latent frames")
     mean = s1 / count
     cov = (s2 - count * np.outer(mean, mean)) / (count - 1)
+    if g > 1:
+        keep = np.eye(C * g) - dc_basis(C, g).T @ dc_basis(C, g)
+        cov = keep @ cov @ keep
     values, vectors = np.linalg.eigh(cov)
     order = np.argsort(values)[::-1]
     values = np.clip(values[order], 0.0, None)
@@ -167,10 +177,42 @@ def fit_pca_from_latents(latents: Iterable[np.ndarray]) -> LatentPCA:
     vectors = vectors * np.where(signs == 0, 1.0, signs)[:, None]
     total = values.sum()
     ratio = values / total if total > 0 else np.full_like(values, 1.0 / len(values))
-    return LatentPCA(components=vectors.astype(np.float32), mean=mean.astype(np.float32),
-                     std=np.sqrt(values).astype(np.float32),
-                     explained_variance_ratio=ratio.astype(np.float64), channels=C,
-                     frames_per_vector=g, n_frames=count)
+    return without_dc(LatentPCA(components=vectors.astype(np.float32),
+                                mean=mean.astype(np.float32),
+                                std=np.sqrt(values).astype(np.float32),
+                                explained_variance_ratio=ratio.astype(np.float64), channels=C,
+                                frames_per_vector=g, n_frames=count))
+
+
+def dc_basis(channels: int, g: int) -> np.ndarray:
+    """Orthonormal rows ``[C, C * g]``: for each channel, its mean over a block of ``g`` frames
+    (the directions that shift a whole latent channel, see the module docstring)."""
+    basis = np.zeros((channels, channels * g))
+    for c in range(channels):
+        basis[c, c * g:(c + 1) * g] = 1.0 / math.sqrt(g)
+    return basis
+
+
+def dc_share(pca: LatentPCA) -> np.ndarray:
+    """Share ``[K]`` of each component's length that lies along :func:`dc_basis` (0 when the
+    vectors are single frames, which have no block mean)."""
+    if pca.frames_per_vector <= 1:
+        return np.zeros(pca.n_components)
+    along = pca.components.astype(np.float64) @ dc_basis(pca.channels, pca.frames_per_vector).T
+    return (along ** 2).sum(1)
+
+
+def without_dc(pca: LatentPCA, max_share: float = 0.5) -> LatentPCA:
+    """``pca`` without the components that mostly shift a latent channel (explained variance
+    renormalised over the rest)."""
+    keep = dc_share(pca) <= max_share
+    if keep.all() or not keep.any():
+        return pca
+    ratio = pca.explained_variance_ratio[keep]
+    ratio = ratio / ratio.sum() if ratio.sum() > 0 else ratio
+    return LatentPCA(components=pca.components[keep], mean=pca.mean, std=pca.std[keep],
+                     explained_variance_ratio=ratio, channels=pca.channels,
+                     frames_per_vector=pca.frames_per_vector, n_frames=pca.n_frames)
 
 
 def fit_latent_pca(model: Autoencoder, clips: np.ndarray, *, batch_size: int = 16,
@@ -350,4 +392,4 @@ def load_latent_pca(model_folder: str | os.PathLike) -> LatentPCA | None:
             raise ValueError("tensor shapes do not match")
     except (KeyError, ValueError, TypeError) as err:
         raise ModelLoadError(path, f"not a valid latent PCA ({err})") from None
-    return pca
+    return without_dc(pca)

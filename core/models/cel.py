@@ -17,7 +17,7 @@ Presets: ``CELAutoencoderLeakyReLU`` and ``CELAutoencoderSiLU`` (latent 1 x 55 1
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -70,14 +70,15 @@ class CELConfig:
         ``"linear"`` or ``"nearest"`` interpolation in the decoder's Upsample.
     """
 
-    activation: str = "silu"
+    # ``choices`` metadata lets a settings form offer exactly the values the config accepts.
+    activation: str = field(default="silu", metadata={"choices": tuple(ACTIVATIONS)})
     latent_ratio: float = 2.0
     clip_samples: int = CLIP_SAMPLES
     sample_rate: int = SAMPLE_RATE
     kernel_size: int = 9
     channels: tuple[int, int] = (8, 16)
     latent_channels: int = 1
-    upsample_mode: str = "linear"
+    upsample_mode: str = field(default="linear", metadata={"choices": UPSAMPLE_MODES})
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:

@@ -31,7 +31,7 @@ composite loss named by ``loss`` (see :mod:`core.models.spectral_loss`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -99,10 +99,10 @@ class CodecConfig:
     latent_channels: int = 8
     res_units: int = 2
     kernel_size: int = 7
-    activation: str = "elu"
+    activation: str = field(default="elu", metadata={"choices": tuple(ACTIVATIONS)})
     weight_norm: bool = False
     bypass: bool = True
-    loss: str = "spectral"
+    loss: str = field(default="spectral", metadata={"choices": tuple(losses())})
     clip_samples: int = CLIP_SAMPLES
     sample_rate: int = SAMPLE_RATE
 

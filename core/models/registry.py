@@ -1,13 +1,15 @@
 """Architectures by name.
 
-A family module calls :func:`register` at import for each preset it offers; ``core.models``
-imports every family module, so ``build_model("CELAutoencoderSiLU")`` works after
-``import core.models``. A preset is a family class, its config dataclass and default values.
+A family module calls :func:`register` at import for each preset it offers; the first lookup
+here imports every family module named in ``core.models.FAMILIES``, so
+``build_model("CELAutoencoderSiLU")`` works after importing this module alone. A preset is a
+family class, its config dataclass and default values.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,18 @@ class Preset:
 
 
 _REGISTRY: dict[str, Preset] = {}
+_families_loaded = False
+
+
+def _load_families() -> None:
+    global _families_loaded
+    if _families_loaded:
+        return
+    _families_loaded = True
+    from core.models import FAMILIES
+
+    for family in FAMILIES:
+        importlib.import_module(f"core.models.{family}")
 
 
 def register(name: str, family_cls: type[Autoencoder], config_cls: type,
@@ -57,6 +71,7 @@ def register(name: str, family_cls: type[Autoencoder], config_cls: type,
 
 def architectures() -> list[str]:
     """Names of every registered architecture, in registration order."""
+    _load_families()
     return list(_REGISTRY)
 
 
@@ -68,6 +83,7 @@ def preset(name: str) -> Preset:
     ValueError
         If no architecture has that name (the message lists the known ones).
     """
+    _load_families()
     try:
         return _REGISTRY[name]
     except KeyError:

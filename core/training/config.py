@@ -52,6 +52,8 @@ class TrainConfig:
         Validation always uses whole clips.
     max_clips : int or None
         Use at most this many clips (whole songs, chosen by ``seed``) for quick runs.
+    max_minutes : float or None
+        Time budget of the run in minutes; ``None`` has none.
     out_dir : str or None
         Model folder to write (checkpoint included); ``None`` trains in memory only.
     num_workers : int
@@ -75,6 +77,7 @@ class TrainConfig:
     loss: str = "auto"
     crop: int | None = None
     max_clips: int | None = None
+    max_minutes: float | None = None
     out_dir: str | None = None
     num_workers: int = 2
     threads: int | None = None
@@ -94,6 +97,9 @@ class TrainConfig:
         check_setting(self.crop is None or self.crop >= 1, "crop must be >= 1 or None")
         check_setting(self.max_clips is None or self.max_clips >= 2,
                       "max_clips must be >= 2 or None")
+        check_setting(self.max_minutes is None or (math.isfinite(self.max_minutes)
+                                                   and self.max_minutes > 0),
+                      "max_minutes must be > 0 or None")
         check_setting(self.num_workers >= 0, "num_workers must be >= 0")
         check_setting(self.threads is None or self.threads >= 1, "threads must be >= 1 or None")
         check_setting(isinstance(self.model, dict), "model must be a dict of config overrides")

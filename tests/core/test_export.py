@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from core.cli.main import main
+from core.errors import FileError
 from core.export import MAX_ABS_DIFF, ExportError, export_model
 from core.export.parity import probe_signal
 from core.models import registry
@@ -174,3 +176,16 @@ sys.exit(main(["export", "celcodec4-demo", "--out", {str(tmp_path / "D")!r}, "-q
     assert run.stderr.strip().splitlines() == [
         "celae: error: celcodec4-demo: cannot export to ONNX: the onnx package is not installed "
         "(pip install onnx)"]
+
+
+def test_an_export_file_hard_linked_to_a_model_file_is_refused(tmp_path):
+    torch.manual_seed(0)
+    folder = save_model(registry.build_model("CELAutoencoder3", clip_samples=4096).eval(),
+                        tmp_path / "m")
+    before = (folder / "config.json").read_bytes()
+    out = tmp_path / "D"
+    out.mkdir()
+    os.link(folder / "config.json", out / "encoder.onnx")
+    with pytest.raises(FileError, match="would replace the input .*config.json"):
+        export_model(folder, out, "onnx")
+    assert (folder / "config.json").read_bytes() == before

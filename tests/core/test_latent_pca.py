@@ -67,15 +67,47 @@ def test_directions_plug_into_the_edit_pipeline():
     np.testing.assert_allclose(edited, apply_pc_offsets(z[0], pca, [1.5, 0.0, -0.5]), atol=1e-5)
 
 
-def test_single_channel_latents_get_eight_step_blocks_and_any_length_works():
+def test_single_channel_latents_get_nine_step_blocks_and_any_length_works():
     rng = np.random.default_rng(1)
     z = rng.standard_normal((10, 1, 103)).astype(np.float32)
     pca = fit_pca_from_latents([z])
-    assert pca.frames_per_vector == 8 and pca.n_components == 8
+    # Nine steps less the block mean leave eight directions.
+    assert pca.frames_per_vector == 9 and pca.n_components == 8
     moved = apply_pc_offsets(z[0], pca, [1.0])
     assert moved.shape == (1, 103)
     step = (moved - z[0])[0]
-    np.testing.assert_allclose(step[:8], step[8:16], atol=1e-6)  # the same move in every block
+    np.testing.assert_allclose(step[:9], step[9:18], atol=1e-6)  # the same move in every block
+
+
+def test_no_direction_shifts_a_whole_latent_channel():
+    """A latent channel's offset decodes to a DC thump, not music: with clips whose latent
+    levels differ a lot, the strongest direction used to be that offset."""
+    rng = np.random.default_rng(2)
+    z = (0.3 * rng.standard_normal((30, 1, 90)) + 3.0 * rng.standard_normal((30, 1, 1)))
+    pca = fit_pca_from_latents([z.astype(np.float32)])
+    dirs = directions(pca, (1, 90))
+    # Every direction averages to ~0 over time: none moves the channel's level.
+    assert np.abs(dirs.mean(-1)).max() < 0.05 * np.abs(dirs).max()
+    assert pca.n_components == 8
+
+
+def test_a_stored_pca_with_a_dc_direction_loses_it_on_load(tmp_path):
+    model = build_model("CELAutoencoderSiLU", clip_samples=2048)
+    save_model(model, tmp_path / "m")
+    g = 9
+    dc = np.full(g, 1 / np.sqrt(g), np.float32)
+    other = np.linalg.qr(np.column_stack([dc, np.eye(g)[:, :g - 1]]))[0][:, 1:].T
+    comps = np.vstack([dc, other]).astype(np.float32)
+    from core.latent.pca import LatentPCA
+
+    old = LatentPCA(components=comps, mean=np.zeros(g, np.float32),
+                    std=np.linspace(3, 1, g).astype(np.float32),
+                    explained_variance_ratio=np.full(g, 1 / g), channels=1, frames_per_vector=g)
+    save_latent_pca(old, tmp_path / "m")
+    loaded = load_latent_pca(tmp_path / "m")
+    assert loaded.n_components == g - 1
+    assert np.abs(loaded.components @ dc).max() < 1e-5
+    assert loaded.explained_variance_ratio.sum() == pytest.approx(1.0)
 
 
 def test_stored_beside_a_model_and_read_back(tmp_path):

@@ -66,3 +66,12 @@ def test_the_cli_reconstructs_a_song_whose_name_is_not_utf8(capsys, tmp_path, ti
     err = capsys.readouterr().err
     assert code == 0, err
     assert "Logging error" not in err and "Traceback" not in err
+
+
+def test_text_named_mp3_is_refused_without_libmpg123_notes(tmp_path, capfd):
+    notes = tmp_path / "notes.mp3"
+    notes.write_text("this is not audio, only a few words of text\n" * 20)
+    with pytest.raises(AudioLoadError, match=r"^notes.mp3: "):
+        load_audio(notes)
+    err = capfd.readouterr().err
+    assert "Note:" not in err and "Illegal Audio-MPEG-Header" not in err

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from tests.gui.conftest import write_song
@@ -68,15 +69,28 @@ def test_cluster_run_draws_curves_elbow_and_a_map_and_a_click_opens_the_clip(
     win._show_dialog(view)
     view.tabs.setCurrentIndex(1)
     view.max_clips.setValue(0)
+    view.k_max.setValue(6)
+    view.dataset.clear()
+    QTest.keyClicks(view.dataset, str(data))
+    # The Cluster button itself: its clicked(bool) once reached run_clustering as the folder.
     with qtbot.waitSignal(view.feature_choice.model().rowsInserted, timeout=60_000):
-        view.run_clustering(data, k_max=6, baseline=False)
-    qtbot.waitUntil(lambda: view.run_button.isEnabled(), timeout=10_000)
+        QTest.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.run_button.isEnabled(), timeout=30_000)
+    assert not view.message.text().startswith("⚠"), view.message.text()
     result = view.result
     n = len(result.clips)
     assert n == 3 * 3 * 2  # every clip of every song
     assert [view.feature_choice.itemText(i) for i in range(view.feature_choice.count())] \
         == [r.name for r in result.reports]
-    report = result.reports[0]
+    # The map shows the latent features that separate the genres best, and says so.
+    from celae_gui.dialogs.analysis_window import separation
+
+    report = result.reports[view.feature_choice.currentIndex()]
+    latent = [r for r in result.reports if r.name.startswith("latent")]
+    assert report.name.startswith("latent")
+    assert separation(report)[1] == max(separation(r)[1] for r in latent)
+    assert f"Map of {report.name} features" in view.features_note.text()
+    assert "genre AMI" in view.features_note.text()
     cv = view.cluster_view
     assert len(cv.scatter.data) == n
     silhouette = cv.curves["silhouette"]
@@ -86,7 +100,7 @@ def test_cluster_run_draws_curves_elbow_and_a_map_and_a_click_opens_the_clip(
 
     # Colour by genre: points of one genre share a colour, and there are three colours.
     view.colour_choice.setCurrentText("genre")
-    colours = [b.color().name() for b in cv.scatter.data["brush"]]
+    colours = cv.point_colours()
     assert len(set(colours)) == 3
     genres = [c.genre for c in result.clips]
     assert all(colours[i] == colours[j] for i in range(n) for j in range(n)
@@ -115,6 +129,8 @@ def test_cluster_run_draws_curves_elbow_and_a_map_and_a_click_opens_the_clip(
                          pos=cv.point_position(target))
     assert state.current_path == Path(clip.path)
     assert state.window.offset == pytest.approx(clip.offset)
+    # "Window from" says where the opened clip starts (it kept the previous value).
+    assert win.library_panel.offset.value() == pytest.approx(clip.offset, abs=0.05)
     assert state.entry(Path(clip.path)) is not None
     view.close()
 
@@ -141,3 +157,25 @@ def test_confusion_matrix_and_per_class_table_show_the_metrics(qtbot, analysis):
         ["blues", "jazz", "metal", "macro avg", "weighted avg"]
     assert table.item(2, 2).text() == f"{metrics.per_class[2].recall:.3f}"
     assert "accuracy 66.7 %" in confusion.summary.text()  # 6 of 9 right
+
+
+def _lab(colour) -> np.ndarray:
+    """CIE L*a*b* of a QColor (sRGB, D65)."""
+    rgb = np.array([colour.redF(), colour.greenF(), colour.blueF()])
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ linear / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_map_colours_of_ten_genres_are_far_apart():
+    """Evenly spaced hues gave two neighbouring genres nearly the same green (#33ff00 and
+    #00ff66, CIE76 distance 25.8)."""
+    from PySide6.QtGui import QColor
+
+    from celae_gui import theme
+
+    lab = [_lab(QColor(theme.category_colour(i, 10))) for i in range(10)]
+    gaps = [np.linalg.norm(lab[i] - lab[j]) for i in range(10) for j in range(i + 1, 10)]
+    assert min(gaps) > 30

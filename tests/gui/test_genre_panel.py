@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from core.constants import SAMPLE_RATE
 from tests.gui.conftest import write_song
@@ -129,11 +131,67 @@ def test_trained_classifier_shows_bars_that_sum_to_1_and_follow_the_edit(
     assert after.sum() == pytest.approx(1.0, abs=1e-5)
     assert not np.allclose(after, before["edited"], atol=1e-4)
     np.testing.assert_array_equal(panel.probabilities("original"), before["original"])
-    from core.genre.probe import predict_proba_from_latent
-    from core.latent.edits import apply_edits
+    from celae_gui.workers.classify_worker import genre_proba
 
-    expected = predict_proba_from_latent(state.classifier.classifier,
-                                         apply_edits(state.latents.z, state.edit_params))
-    np.testing.assert_allclose(after, expected.mean(0), atol=1e-5)
+    # C is scored from the audio it is, as A and B are.
+    expected = genre_proba(state.classifier, state.audio("edited"))
+    np.testing.assert_allclose(after, expected, atol=1e-5)
     assert "A:" in panel.summary.text() and "C:" in panel.summary.text()
-    state.reset_edits()
+    with qtbot.waitSignal(state.genre_changed, timeout=30_000,
+                          check_params_cb=lambda kind: kind == "edited"):
+        QTest.mouseClick(win.edit_panel.reset_button, Qt.MouseButton.LeftButton)
+    # With no edit C is B's audio, so its bars are B's (they were A's when C was scored from
+    # the latent and B from its audio).
+    np.testing.assert_allclose(panel.probabilities("edited"), panel.probabilities("recon"),
+                               atol=1e-4)
+    assert "trained on" in panel.source_label.text()
+
+
+def pick_model(qtbot, win, folder: Path) -> None:
+    """Open the model combo and click ``folder``'s row, as a user switches models."""
+    combo = win.model_selector.combo
+    index = combo.findData(str(folder))
+    assert index >= 0, f"{folder} is not offered"
+    combo.showPopup()
+    view = combo.view()
+    qtbot.waitUntil(view.isVisible, timeout=5_000)
+    rect = view.visualRect(combo.model().index(index, 0))
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_the_panel_names_its_data_offers_training_and_keeps_the_legend_off_the_bars(
+        qtbot, explore):
+    win, model, _ = explore
+    panel = win.genre_panel
+    qtbot.waitUntil(lambda: not panel.showing_placeholder(), timeout=30_000)
+    assert panel.source_label.text() == "Classifier trained on unknown data" or \
+        panel.source_label.text().startswith("Classifier trained on ")
+    # The legend is a line above the plot, so it cannot cover a bar at 1.0.
+    assert panel.legend.isVisible()
+    assert panel.legend.geometry().bottom() <= panel.plot_widget.geometry().top()
+    assert all(label in panel.legend.text() for label in ("A  original", "B  reconstruction",
+                                                          "C  edited"))
+    QTest.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert win.classifier_dialog.isVisible()
+    assert model.name in win.classifier_dialog.model_label.text()
+    win.classifier_dialog.close()
+
+
+def test_switching_models_never_scores_one_models_latents_with_anothers_classifier(
+        qtbot, explore, gui_resources):
+    win, model, _ = explore
+    state, panel = win.state, win.genre_panel
+    errors: list[str] = []
+    state.message.connect(lambda level, text: errors.append(text) if level == "error" else None)
+    other = gui_resources / "models" / "tiny-silu"
+    with qtbot.waitSignal(win.controller.reconstructed, timeout=60_000):
+        pick_model(qtbot, win, other)
+    assert state.model.path == other
+    # Back to the model with a classifier: it loads while the other model's latents are shown.
+    # (That model was opened by path and is not among the listed ones, so no row to click.)
+    with qtbot.waitSignal(win.controller.reconstructed, timeout=60_000):
+        win.controller.load_model(model)
+    qtbot.waitUntil(lambda: state.classifier is not None
+                    and all(panel.probabilities(k).size == 3
+                            for k in ("original", "recon", "edited")), timeout=30_000)
+    assert not errors, errors

@@ -55,9 +55,18 @@ def test_fit_button_fits_and_saves_the_pca_then_sliders_move_the_edited_curve(
     from core.latent.pca import apply_pc_offsets
     from core.models.inference import decode
 
+    # The decoded audio is that latent moved by two standard deviations along PC1, with its DC
+    # level kept at the original's (a DC step is a thump, not music).
     z = apply_pc_offsets(state.latents.z, stored, [2.0])
-    np.testing.assert_allclose(state.audio("edited"), decode(state.model.model, z)[0],
-                               atol=1e-5)
+    expected = decode(state.model.model, z)[0]
+    expected = expected - (expected.mean() - state.audio("original").mean())
+    np.testing.assert_allclose(state.audio("edited"), expected, atol=1e-5)
+    # Each direction is labelled with what +1 sigma measurably does to this clip.
+    qtbot.waitUntil(lambda: all(panel.effect_texts()), timeout=30_000)
+    assert len(panel.effect_texts()) == stored.n_components
+    assert all(t == "subtle" or any(w in t for w in ("louder", "quieter", "brighter", "darker",
+                                                       "DC")) for t in panel.effect_texts())
+    assert "RMS" in panel.effect_labels[0].toolTip()
 
     # Undo puts the slider back and brings back the unedited sound.
     with qtbot.waitSignal(state.source_changed, timeout=30_000,

@@ -90,3 +90,80 @@ def test_closing_the_app_while_training_cancels_joins_and_exits_0(
     assert "closing while training" in proc.stdout
     assert "training running=False" in proc.stdout
     assert "QThread: Destroyed" not in output
+
+
+def test_the_form_shows_the_fields_of_each_architecture(window):
+    import dataclasses
+
+    from core.models import architectures
+    from core.models.registry import make_config
+
+    dialog = window.training_dialog
+    window.show_training()
+    names = [dialog.arch.itemText(i) for i in range(dialog.arch.count())]
+    assert set(architectures()) <= set(names)
+    assert any(n.startswith("CELCodec") for n in names)
+    for name in architectures():
+        dialog.arch.setCurrentText(name)
+        config = make_config(name)
+        expected = [f.name for f in dataclasses.fields(config)
+                    if f.name not in ("clip_samples", "sample_rate")]
+        assert list(dialog.arch_form.fields) == expected, name
+        # Shown at the preset's values, so an untouched form trains the preset itself.
+        assert dialog.build_config().model == {}, name
+    dialog.arch.setCurrentText("CELCodec4")
+    assert "latent_ratio" not in dialog.arch_form.fields
+    assert dialog.arch_form.fields["strides"].text() == "4, 8"
+    dialog.arch.setCurrentText("CELAutoencoder2")
+    assert dialog.arch_form.fields["latent_ratio"].value() == 4.0
+    assert "strides" not in dialog.arch_form.fields
+    dialog.close()
+
+
+def test_start_trains_a_celcodec_with_a_changed_field_and_a_time_budget(
+        qtbot, window, tiny_dataset):
+    import json
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    dialog = window.training_dialog
+    window.show_training()
+    configure(dialog, tiny_dataset, "gui-codec", epochs=1)
+    dialog.arch.setCurrentText("CELCodec4")
+    latent = dialog.arch_form.fields["latent_channels"]
+    latent.lineEdit().selectAll()
+    QTest.keyClicks(latent.lineEdit(), "4")
+    dialog.max_minutes.lineEdit().selectAll()
+    QTest.keyClicks(dialog.max_minutes.lineEdit(), "30")
+    fractions: list[tuple[float, str]] = []
+    dialog.progressed.connect(lambda f, m: fractions.append((f, m)))
+    with qtbot.waitSignal(dialog.model_trained, timeout=240_000) as blocker:
+        QTest.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+        assert dialog.is_running()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=30_000)
+    assert not dialog.last_error, dialog.last_error
+    folder = blocker.args[0]
+    config = json.loads((folder / "config.json").read_text())
+    assert config["arch"] == "CELCodec4"
+    assert config["config"]["latent_channels"] == 4
+    assert dialog.last_result.epochs_run == 1
+    # The bar never sits full while the songs are decoded: decoding fills its first tenth.
+    preparing = [f for f, m in fractions if m.startswith("Preparing the data")]
+    assert preparing and max(preparing) <= 0.1
+    assert fractions[-1][0] == pytest.approx(1.0)
+    # Every column of the epoch table is in view.
+    table = dialog.table
+    header = table.horizontalHeader()
+    assert header.sectionViewportPosition(table.columnCount() - 1) \
+        + header.sectionSize(table.columnCount() - 1) <= table.viewport().width()
+    dialog.close()
+
+
+def test_stop_after_fills_the_time_budget(window):
+    dialog = window.training_dialog
+    dialog.max_minutes.setValue(0)
+    assert dialog.build_config().max_minutes is None
+    dialog.max_minutes.setValue(2.5)
+    assert dialog.build_config().max_minutes == 2.5
+    dialog.max_minutes.setValue(0)

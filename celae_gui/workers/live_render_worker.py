@@ -1,0 +1,246 @@
+"""Whole-song edits heard at once: render from the play head, then fill in the rest.
+
+A slider move on a whole song used to decode every window before anything changed (about 3 s
+for 5 minutes). :class:`LiveRenderService` instead renders the edited song with
+:class:`core.models.streaming.LatentRenderer` starting at the window under the play head, hands
+the buffer to the player as soon as that window is decoded (the player reads it without a copy,
+see ``PlaybackController.share_live``), keeps rendering to the end of the song ahead of the play
+head, then wraps round to fill the start. Only then does the state get the edited source, with
+its spectrum and figures, for the plots, the quality panel and export.
+
+The worker lives for the session in its own thread, like ``EditWorker``: a new request
+replaces the pending one and interrupts the render in progress between two windows; results of
+overtaken requests carry an old generation and are dropped by the service.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal
+
+from core.constants import SAMPLE_RATE
+from core.errors import CelaeError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LiveRequest:
+    """One edited render of a whole song's latent (a ``SongLatent``) from ``position`` s."""
+
+    generation: int
+    model: object
+    latents: object
+    params: object
+    original: np.ndarray
+    position: float
+    directions: np.ndarray | None = None
+    other: np.ndarray | None = None
+    requested_at: float = 0.0
+    classifier: object = None
+    """``core.genre.files.LoadedClassifier`` giving the edited latent's genres, or None."""
+
+
+@dataclass(frozen=True)
+class LiveTimes:
+    """How long the render took: to the audio at the play head, and to the whole song."""
+
+    heard_s: float
+    complete_s: float
+    windows: int
+
+
+class _Superseded(Exception):
+    pass
+
+
+class LiveRenderWorker(QObject):
+    """Renders the newest :class:`LiveRequest`; ``share(audio)`` is called from this thread."""
+
+    heard = Signal(int, float)
+    done = Signal(int, object, object)
+    genres = Signal(int, object)
+    failed = Signal(int, str)
+    _wake = Signal()
+
+    def __init__(self, share: Callable[[np.ndarray], None]):
+        super().__init__()
+        self._share = share
+        self._lock = threading.Lock()
+        self._pending: LiveRequest | None = None
+        self._rms_key = None
+        self._rms = 0.0
+        self.stop_event = threading.Event()
+        self._wake.connect(self._process)
+
+    def submit(self, request: LiveRequest) -> None:
+        """Queue ``request``, replacing a pending one and interrupting the render in progress."""
+        with self._lock:
+            self._pending = request
+        self._wake.emit()
+
+    def _superseded(self) -> bool:
+        return self._pending is not None or self.stop_event.is_set()
+
+    def _process(self) -> None:
+        with self._lock:
+            request, self._pending = self._pending, None
+        if request is None or self.stop_event.is_set():
+            return
+        try:
+            audio, z, times = self._render(request)
+        except _Superseded:
+            return
+        except CelaeError as err:
+            self.failed.emit(request.generation, str(err))
+            return
+        except Exception as err:  # a bug must reach the status bar, not kill the thread
+            log.error("live render failed:\n%s", traceback.format_exc())
+            self.failed.emit(request.generation, f"{type(err).__name__}: {err}")
+            return
+        import dataclasses
+
+        from celae_gui.views.figures import source_data
+
+        data = dataclasses.replace(source_data(audio, request.original, live=True),
+                                   latent=request.latents.with_z(z))
+        self.done.emit(request.generation, data, times)
+        if request.classifier is not None:
+            self._emit_genres(request, z)
+
+    def _emit_genres(self, request: LiveRequest, z: np.ndarray) -> None:
+        from core.genre.probe import predict_proba_from_latent
+
+        try:
+            proba = predict_proba_from_latent(request.classifier.classifier, z).mean(0)
+        except (CelaeError, ValueError, RuntimeError) as err:
+            log.warning("genre probabilities of the edit failed: %s", err)
+            return
+        self.genres.emit(request.generation, proba)
+
+    def _render(self, request: LiveRequest) -> tuple[np.ndarray, np.ndarray, LiveTimes]:
+        from core.latent.window_edits import SongEdits, latent_rms
+        from core.models.streaming import LatentRenderer, WindowPlan, torch_decode_fn
+
+        song = request.latents
+        if self._rms_key is not song:
+            self._rms_key, self._rms = song, latent_rms(song.z)
+        edits = SongEdits(request.params, rms=self._rms, other=request.other,
+                          directions=request.directions)
+        plan = WindowPlan(length=song.length, clip=song.clip_samples, hop=song.hop)
+        edited = np.empty_like(song.z)
+
+        def record(first: int, z: np.ndarray) -> np.ndarray:
+            # The edited latent is what File > Export latent saves: it decodes to this audio.
+            out = edits(first, z)
+            edited[first:first + len(out)] = out
+            return out
+
+        renderer = LatentRenderer(plan, song.z,
+                                  torch_decode_fn(request.model, song.clip_samples, record))
+        # calloc'd: the pages not yet rendered cost nothing and play as silence.
+        out = np.zeros(plan.length, dtype=np.float32)
+        position = min(plan.length - 1, round(request.position * SAMPLE_RATE))
+        first = plan.first_window(position)
+        heard_at = None
+        windows = 0
+        for block in renderer.blocks(position, should_stop=self._superseded_raise):
+            np.clip(block.audio, -1.0, 1.0, out=out[block.start:block.stop])
+            windows += 1
+            if heard_at is None and block.stop > position:
+                self._share(out)
+                heard_at = time.perf_counter()
+                self.heard.emit(request.generation, heard_at - request.requested_at)
+        if first > 0:
+            resume = plan.emitted_start(first)
+            for block in renderer.blocks(0, should_stop=self._superseded_raise):
+                stop = min(block.stop, resume)
+                np.clip(block.audio[:stop - block.start], -1.0, 1.0,
+                        out=out[block.start:stop])
+                windows += 1
+                if block.stop >= resume:
+                    break
+        now = time.perf_counter()
+        return out, edited, LiveTimes(heard_s=(heard_at or now) - request.requested_at,
+                              complete_s=now - request.requested_at, windows=windows)
+
+    def _superseded_raise(self) -> bool:
+        if self._superseded():
+            raise _Superseded
+        return False
+
+
+class LiveRenderService(QObject):
+    """Owns the :class:`LiveRenderWorker` and its thread; numbers requests so stale results
+    drop.
+
+    Signals
+    -------
+    heard(float)
+        Seconds from the request to the edited audio at the play head being in the player.
+    edited(object, object)
+        The complete edited ``SourceData`` and its :class:`LiveTimes`.
+    """
+
+    heard = Signal(float)
+    edited = Signal(object, object)
+    genres_ready = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, share: Callable[[np.ndarray], None], parent: QObject | None = None):
+        super().__init__(parent)
+        self._generation = 0
+        self._thread = QThread()
+        self._thread.setObjectName("LiveRenderWorker")
+        self._worker = LiveRenderWorker(share)
+        self._worker.moveToThread(self._thread)
+        self._worker.heard.connect(self._on_heard)
+        self._worker.done.connect(self._on_done)
+        self._worker.genres.connect(self._on_genres)
+        self._worker.failed.connect(self._on_failed)
+        self._thread.start()
+
+    def request(self, model, latents, params, original: np.ndarray, position: float, *,
+                directions: np.ndarray | None = None, other: np.ndarray | None = None,
+                classifier=None) -> int:
+        """Render ``latents`` edited by ``params`` from ``position`` seconds; the generation."""
+        self._generation += 1
+        self._worker.submit(LiveRequest(self._generation, model, latents, params, original,
+                                        position, directions, other, time.perf_counter(),
+                                        classifier))
+        return self._generation
+
+    def invalidate(self) -> None:
+        """Drop the results of every request made so far (the song or model changed)."""
+        self._generation += 1
+
+    def _on_heard(self, generation: int, seconds: float) -> None:
+        if generation == self._generation:
+            self.heard.emit(seconds)
+
+    def _on_done(self, generation: int, data, times) -> None:
+        if generation == self._generation:
+            self.edited.emit(data, times)
+
+    def _on_genres(self, generation: int, proba) -> None:
+        if generation == self._generation:
+            self.genres_ready.emit(proba)
+
+    def _on_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.failed.emit(message)
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Interrupt the render, stop the thread and join it (idempotent)."""
+        self._worker.stop_event.set()
+        if not self._thread.isRunning():
+            return True
+        self._thread.quit()
+        return self._thread.wait(timeout_ms)
