@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from celae_gui import settings, theme
-from celae_gui.dialogs.run_dialog import RunDialog
+from celae_gui.dialogs.run_dialog import RunDialog, add_device_and_max_clips
 from celae_gui.state import AppState
 from celae_gui.workers.classify_worker import ClassifierTrainSettings, ClassifierTrainWorker
 
@@ -68,13 +68,7 @@ class ClassifierDialog(RunDialog):
         self.baselines.setToolTip("Trained and evaluated on the same split, so the latent "
                                   "probe's accuracy can be compared")
         form.addRow("", self.baselines)
-        self.device = QComboBox()
-        self.device.addItems(["auto", "cpu", "cuda"])
-        form.addRow("Device", self.device)
-        self.max_clips = QSpinBox()
-        self.max_clips.setRange(0, 10_000_000)
-        self.max_clips.setSpecialValueText("all")
-        form.addRow("Max clips", self.max_clips)
+        self.device, self.max_clips = add_device_and_max_clips(form)
         self.out_label = QLabel("")
         self.out_label.setObjectName("muted")
         self.out_label.setWordWrap(True)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +33,19 @@ from celae_gui.views.plot_style import configure_pyqtgraph, style_plot
 from celae_gui.workers.base import TaskSlot
 
 PROGRESS_STEPS = 1000
+
+
+def add_device_and_max_clips(form) -> tuple[QComboBox, QSpinBox]:
+    """The "Device" and "Max clips" rows both run dialogs have; returns the two widgets."""
+    device = QComboBox()
+    device.addItems(["auto", "cpu", "cuda"])
+    form.addRow("Device", device)
+    max_clips = QSpinBox()
+    max_clips.setRange(0, 10_000_000)
+    max_clips.setSpecialValueText("all")
+    max_clips.setToolTip("Use at most this many clips (whole songs, every genre) for a quick run")
+    form.addRow("Max clips", max_clips)
+    return device, max_clips
 
 
 def format_eta(seconds: float) -> str:

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from celae_gui import settings, theme
 from celae_gui.dialogs.arch_form import ArchForm
-from celae_gui.dialogs.run_dialog import RunDialog
+from celae_gui.dialogs.run_dialog import RunDialog, add_device_and_max_clips
 from celae_gui.workers.train_worker import DemoDatasetSpec, TrainWorker
 
 ARCHITECTURES = ("CELAutoencoderSiLU", "CELAutoencoderLeakyReLU", "CELAutoencoder2",
@@ -104,14 +104,7 @@ class TrainingDialog(RunDialog):
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         form.addRow("Seed", self.seed)
-        self.device = QComboBox()
-        self.device.addItems(["auto", "cpu", "cuda"])
-        form.addRow("Device", self.device)
-        self.max_clips = QSpinBox()
-        self.max_clips.setRange(0, 10_000_000)
-        self.max_clips.setSpecialValueText("all")
-        self.max_clips.setToolTip("Use at most this many clips (whole songs) for a quick run")
-        form.addRow("Max clips", self.max_clips)
+        self.device, self.max_clips = add_device_and_max_clips(form)
         self.max_minutes = QDoubleSpinBox()
         self.max_minutes.setRange(0.0, 100_000.0)
         self.max_minutes.setDecimals(1)

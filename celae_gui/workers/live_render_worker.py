@@ -21,12 +21,19 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
 from core.constants import SAMPLE_RATE
 from core.errors import CelaeError
+
+if TYPE_CHECKING:
+    from core.genre.files import LoadedClassifier
+    from core.latent.edits import EditParams
+    from core.models.base import Autoencoder
+    from core.models.inference import SongLatent
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +43,15 @@ class LiveRequest:
     """One edited render of a whole song's latent (a ``SongLatent``) from ``position`` s."""
 
     generation: int
-    model: object
-    latents: object
-    params: object
+    model: Autoencoder
+    latents: SongLatent
+    params: EditParams
     original: np.ndarray
     position: float
     directions: np.ndarray | None = None
     other: np.ndarray | None = None
     requested_at: float = 0.0
-    classifier: object = None
+    classifier: LoadedClassifier | None = None
     """``core.genre.files.LoadedClassifier`` giving the edited latent's genres, or None."""
 
 

@@ -16,6 +16,8 @@ from core.errors import DatasetError
 
 if TYPE_CHECKING:
     from core.latent.pca import LatentPCA
+    from core.latent.pca_effects import DirectionEffect
+    from core.models.inference import SongLatent
 
 MAX_FIT_CLIPS = 512
 """Clips encoded at most for a fit: plenty for the covariance of 8-dimensional frame vectors."""
@@ -134,9 +136,9 @@ class PcaEffectsResult:
     """``core.latent.pca_effects.DirectionEffect`` of each direction, for ``pca`` on the
     window ``latents`` (a ``SongLatent``; its first clip was measured)."""
 
-    pca: object
-    latents: object
-    effects: list
+    pca: LatentPCA
+    latents: SongLatent
+    effects: list[DirectionEffect]
 
 
 class PcaEffectsWorker(BaseWorker):

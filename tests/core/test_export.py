@@ -52,7 +52,11 @@ def test_every_bundled_model_exports_in_both_formats(capsys, tmp_path, name, fmt
     assert [i["name"] for i in manifest["encoder"]["inputs"]] == ["audio"]
     assert [i["name"] for i in manifest["decoder"]["inputs"]] == ["latent", "length"]
     pca = manifest["pca"]
-    assert len(pca["components"]) == len(pca["std"]) >= 8
+    from core.latent.pca import load_latent_pca
+
+    # The directions the app offers (the level-only DC direction left out), no fewer.
+    shown = load_latent_pca(model.path)
+    assert len(pca["components"]) == len(pca["std"]) == len(shown.std) >= 7
     figures = manifest["parity"]["figures"]
     assert {f["samples"] for f in figures} == {110250, 36751}
     assert all(f["passed"] for f in figures)
