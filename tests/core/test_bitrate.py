@@ -24,11 +24,16 @@ def test_a_config_without_a_usable_latent_shape_has_no_bitrate(meta):
     assert model_bitrate(meta) is None
 
 
-def test_celae_models_prints_kbps_at_each_depth(capsys):
+def test_celae_models_prints_kbps_at_each_depth(capsys, tmp_path, monkeypatch):
+    from core.models import build_model
+    from core.models.io import save_model
+
+    save_model(build_model("CELAutoencoderSiLU"), tmp_path / "half")
+    monkeypatch.setenv("CELAE_USER_MODELS_DIR", str(tmp_path))
     assert main(["models", "--json"]) == 0
     rows = {m["name"]: m for m in json.loads(capsys.readouterr().out)["models"]}
-    silu = rows["celae-silu-demo"]  # 1 x 55 125 per 5 s clip: half the samples
-    assert silu["kbps"] == pytest.approx({"32": 352.8, "16": 176.4, "8": 88.2})
+    half = rows["half"]  # 1 x 55 125 per 5 s clip: half the samples
+    assert half["kbps"] == pytest.approx({"32": 352.8, "16": 176.4, "8": 88.2})
     assert main(["models"]) == 0
-    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("celae-silu"))
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("half "))
     assert "352.8 / 176.4 / 88.2 kbps at 32/16/8 bits" in line
