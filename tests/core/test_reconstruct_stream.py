@@ -19,28 +19,6 @@ from core.constants import SAMPLE_RATE
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    """A CELAutoencoderSiLU on 4 096-sample clips, a few optimiser steps from random."""
-    import torch
-
-    from core.models.io import save_model
-    from core.models.registry import build_model
-
-    torch.manual_seed(1)
-    model = build_model("CELAutoencoderSiLU", clip_samples=4096)
-    opt = torch.optim.Adam(model.parameters(), 3e-3)
-    t = torch.arange(4096) / SAMPLE_RATE
-    x = (0.5 * torch.sin(2 * torch.pi * 220 * t)).reshape(1, 1, -1).repeat(4, 1, 1)
-    for _ in range(20):
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(model(x), x).backward()
-        opt.step()
-    folder = tmp_path_factory.mktemp("models") / "tiny"
-    save_model(model.eval(), folder)
-    return folder
-
-
 def _tone(seconds: float, sr: int = SAMPLE_RATE) -> np.ndarray:
     t = np.arange(int(seconds * sr)) / sr
     rng = np.random.default_rng(0)
