@@ -157,3 +157,52 @@ class TaskSlot(QObject):
         # only once that thread is done.
         self._live = [(w, t) for w, t in self._live
                       if shiboken6.isValid(t) and not t.wait(0)]
+
+
+class LatestOnlyService(QObject):
+    """A long-lived worker on its own thread whose results count only for the newest request.
+
+    Each request gets a generation number; the worker's ``genres(generation, proba)`` and
+    ``failed(generation, message)`` reach ``genres_ready`` and ``failed`` only while that
+    generation is still the newest (not overtaken, not :meth:`invalidate`-d). Subclasses call
+    :meth:`_start` with their worker and re-emit their own results through :meth:`_current`.
+    """
+
+    genres_ready = Signal(object)
+    """Genre probabilities ``[n_genres]`` of the edited latent, just before the result."""
+    failed = Signal(str)
+
+    def _start(self, worker: QObject, name: str) -> None:
+        self._generation = 0
+        self._thread = QThread()
+        self._thread.setObjectName(name)
+        self._worker = worker
+        worker.moveToThread(self._thread)
+        worker.genres.connect(self._on_genres)
+        worker.failed.connect(self._on_failed)
+        self._thread.start()
+
+    def _next_generation(self) -> int:
+        self._generation += 1
+        return self._generation
+
+    def _current(self, generation: int) -> bool:
+        return generation == self._generation
+
+    def invalidate(self) -> None:
+        """Drop the results of every request made so far (the song or model changed)."""
+        self._generation += 1
+
+    def _on_genres(self, generation: int, proba) -> None:
+        if self._current(generation):
+            self.genres_ready.emit(proba)
+
+    def _on_failed(self, generation: int, message: str) -> None:
+        if self._current(generation):
+            self.failed.emit(message)
+
+    def _join(self, timeout_ms: int) -> bool:
+        if not self._thread.isRunning():
+            return True
+        self._thread.quit()
+        return self._thread.wait(timeout_ms)

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from celae_gui.state import ClipWindow
 from celae_gui.views.figures import source_data
+from celae_gui.workers.base import LatestOnlyService
 from celae_gui.workers.reconstruct_worker import (
     decode_latents,
     encode_audio,
@@ -161,25 +162,16 @@ class EditWorker(QObject):
         return self._other_latents
 
 
-class EditService(QObject):
+class EditService(LatestOnlyService):
     """Owns the :class:`EditWorker` and its thread; numbers requests so stale results drop."""
 
     edited = Signal(object)
-    failed = Signal(str)
-    genres_ready = Signal(object)
-    """Genre probabilities ``[n_genres]`` of the edited latent, just before ``edited``."""
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._generation = 0
-        self._thread = QThread()
-        self._thread.setObjectName("EditWorker")
-        self._worker = EditWorker()
-        self._worker.moveToThread(self._thread)
-        self._worker.result.connect(self._on_result)
-        self._worker.failed.connect(self._on_failed)
-        self._worker.genres.connect(self._on_genres)
-        self._thread.start()
+        worker = EditWorker()
+        worker.result.connect(self._on_result)
+        self._start(worker, "EditWorker")
 
     def request(self, model, latents, params, original: np.ndarray,
                 window: ClipWindow, other_path: Path | None = None, *, pca=None,
@@ -189,30 +181,15 @@ class EditService(QObject):
         ``pca`` (a ``LatentPCA``) gives ``params.pc_offsets`` their directions; ``classifier``
         (a ``LoadedClassifier``) makes the same pass emit ``genres_ready``.
         """
-        self._generation += 1
-        self._worker.submit(EditRequest(self._generation, model, latents, params, original,
+        generation = self._next_generation()
+        self._worker.submit(EditRequest(generation, model, latents, params, original,
                                         window, other_path, pca, classifier))
-        return self._generation
-
-    def invalidate(self) -> None:
-        """Drop the results of every request made so far (the song or model changed)."""
-        self._generation += 1
+        return generation
 
     def _on_result(self, generation: int, data) -> None:
-        if generation == self._generation:
+        if self._current(generation):
             self.edited.emit(data)
-
-    def _on_genres(self, generation: int, proba) -> None:
-        if generation == self._generation:
-            self.genres_ready.emit(proba)
-
-    def _on_failed(self, generation: int, message: str) -> None:
-        if generation == self._generation:
-            self.failed.emit(message)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop the worker thread and join it (idempotent)."""
-        if not self._thread.isRunning():
-            return True
-        self._thread.quit()
-        return self._thread.wait(timeout_ms)
+        return self._join(timeout_ms)

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
+from celae_gui.workers.base import LatestOnlyService
 from core.constants import SAMPLE_RATE
 from core.errors import CelaeError
 
@@ -184,7 +185,7 @@ class LiveRenderWorker(QObject):
         return False
 
 
-class LiveRenderService(QObject):
+class LiveRenderService(LatestOnlyService):
     """Owns the :class:`LiveRenderWorker` and its thread; numbers requests so stale results
     drop.
 
@@ -198,56 +199,33 @@ class LiveRenderService(QObject):
 
     heard = Signal(float)
     edited = Signal(object, object)
-    genres_ready = Signal(object)
-    failed = Signal(str)
 
     def __init__(self, share: Callable[[np.ndarray], None], parent: QObject | None = None):
         super().__init__(parent)
-        self._generation = 0
-        self._thread = QThread()
-        self._thread.setObjectName("LiveRenderWorker")
-        self._worker = LiveRenderWorker(share)
-        self._worker.moveToThread(self._thread)
-        self._worker.heard.connect(self._on_heard)
-        self._worker.done.connect(self._on_done)
-        self._worker.genres.connect(self._on_genres)
-        self._worker.failed.connect(self._on_failed)
-        self._thread.start()
+        worker = LiveRenderWorker(share)
+        worker.heard.connect(self._on_heard)
+        worker.done.connect(self._on_done)
+        self._start(worker, "LiveRenderWorker")
 
     def request(self, model, latents, params, original: np.ndarray, position: float, *,
                 directions: np.ndarray | None = None, other: np.ndarray | None = None,
                 classifier=None) -> int:
         """Render ``latents`` edited by ``params`` from ``position`` seconds; the generation."""
-        self._generation += 1
-        self._worker.submit(LiveRequest(self._generation, model, latents, params, original,
+        generation = self._next_generation()
+        self._worker.submit(LiveRequest(generation, model, latents, params, original,
                                         position, directions, other, time.perf_counter(),
                                         classifier))
-        return self._generation
-
-    def invalidate(self) -> None:
-        """Drop the results of every request made so far (the song or model changed)."""
-        self._generation += 1
+        return generation
 
     def _on_heard(self, generation: int, seconds: float) -> None:
-        if generation == self._generation:
+        if self._current(generation):
             self.heard.emit(seconds)
 
     def _on_done(self, generation: int, data, times) -> None:
-        if generation == self._generation:
+        if self._current(generation):
             self.edited.emit(data, times)
-
-    def _on_genres(self, generation: int, proba) -> None:
-        if generation == self._generation:
-            self.genres_ready.emit(proba)
-
-    def _on_failed(self, generation: int, message: str) -> None:
-        if generation == self._generation:
-            self.failed.emit(message)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Interrupt the render, stop the thread and join it (idempotent)."""
         self._worker.stop_event.set()
-        if not self._thread.isRunning():
-            return True
-        self._thread.quit()
-        return self._thread.wait(timeout_ms)
+        return self._join(timeout_ms)
