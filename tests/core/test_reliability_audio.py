@@ -12,7 +12,6 @@ from core.audio.io import load_audio, probe
 from core.audio.metrics import quality
 from core.cli.main import main
 from core.errors import AudioLoadError
-from tests.core.test_cli import tiny_model  # noqa: F401  (module fixture)
 
 
 def test_a_valid_wav_whose_name_is_not_utf8_decodes(tmp_path):

@@ -12,7 +12,7 @@ from core.atomic import ensure_not_input
 from core.cli.main import main
 from core.constants import SAMPLE_RATE
 from core.errors import FileError
-from tests.core.test_cli import song, tiny_model  # noqa: F401  (module fixtures)
+from tests.core.test_cli import song  # noqa: F401  (module fixture; tiny_model is in conftest)
 
 
 def test_ensure_not_input_sees_the_same_file_by_any_name(tmp_path):

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from core.cli.main import main
-from tests.core.test_cli import tiny_model  # noqa: F401  (module fixture)
 
 
 def _latent(tmp_path, sidecar: str | None):
