@@ -31,7 +31,7 @@ from celae_gui.dialogs.morph_dialog import MorphDialog
 from celae_gui.dialogs.training_dialog import TrainingDialog
 from celae_gui.panels.edit_panel import EditPanel
 from celae_gui.panels.genre_panel import GenrePanel
-from celae_gui.panels.library_panel import LibraryPanel, paths_from_mime
+from celae_gui.panels.library_panel import FileDropTarget, LibraryPanel
 from celae_gui.panels.model_selector import ModelSelector
 from celae_gui.panels.pc_panel import PCPanel
 from celae_gui.panels.quality_panel import QualityPanel
@@ -48,7 +48,7 @@ AUDIO_FILTER = "Audio ({})".format(" ".join(f"*{e}" for e in AUDIO_EXTENSIONS))
 STATUS_MS = 6000
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileDropTarget, QMainWindow):
     """The workbench window; ``shown`` is emitted after the first show."""
 
     shown = Signal()
@@ -420,15 +420,9 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(can_redo)
 
     # --- drops and closing -------------------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if paths_from_mime(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        paths = paths_from_mime(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.controller.open_paths(paths)
+    def paths_dropped(self, paths: list[Path]) -> None:
+        """Files and folders dropped anywhere on the window."""
+        self.controller.open_paths(paths)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.training_dialog.is_running():

@@ -41,6 +41,24 @@ def paths_from_mime(mime: QMimeData) -> list[Path]:
     return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
 
+class FileDropTarget:
+    """Qt drop handlers for a widget that takes dropped files and folders: it accepts drags that
+    carry local paths and hands them to :meth:`paths_dropped`."""
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if paths_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = paths_from_mime(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.paths_dropped(paths)
+
+    def paths_dropped(self, paths: list[Path]) -> None:
+        raise NotImplementedError
+
+
 def status_icon(status: str) -> QIcon:
     """A round dot in the colour of ``status``."""
     pixmap = QPixmap(14, 14)
@@ -64,7 +82,7 @@ def describe(entry: LibraryEntry) -> str:
     return f"{entry.name}   decoding…"
 
 
-class LibraryPanel(QGroupBox):
+class LibraryPanel(FileDropTarget, QGroupBox):
     """Song list plus clip-window controls; ``open_requested`` asks for the File > Open dialog."""
 
     files_dropped = Signal(object)
@@ -159,16 +177,9 @@ class LibraryPanel(QGroupBox):
         """Empty the library."""
         self._state.remove_entries([e.path for e in self._state.library])
 
-    # Qt overrides: the panel (and the main window, which forwards) accepts file drops.
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if paths_from_mime(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802
-        paths = paths_from_mime(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.files_dropped.emit(paths)
+    def paths_dropped(self, paths: list[Path]) -> None:
+        """Files dropped on the panel (the main window takes drops the same way)."""
+        self.files_dropped.emit(paths)
 
     def _on_library_changed(self) -> None:
         current = self._state.current_path
