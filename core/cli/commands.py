@@ -260,6 +260,17 @@ def cmd_evaluate(args) -> Result:
     return Result(report.text(), report.as_dict())
 
 
+def _default_model_path():
+    """The folder ``--model`` falls back to, or None when no model is installed."""
+    from core.errors import ModelLoadError
+    from core.models.io import resolve_model
+
+    try:
+        return resolve_model(None)
+    except ModelLoadError:
+        return None
+
+
 def cmd_models(args) -> Result:
     if args.archs:
         from core.models.registry import architectures
@@ -271,17 +282,19 @@ def cmd_models(args) -> Result:
 
     entries = list_models()
     rates = [entry_bitrate(e) for e in entries]
+    default = _default_model_path()
     rows = []
     for e, rate in zip(entries, rates, strict=True):
         rows.append({"name": e.name, "source": e.source, "arch": e.arch, "path": str(e.path),
+                     "default": e.path == default,
                      "latent_shape": list(e.latent_shape) if e.latent_shape else None,
                      **(rate.as_dict() if rate else {})})
     if not rows:
         return Result("no models found", {"models": []})
     width = max(len(r["name"]) for r in rows)
-    text = "\n".join(f"{e.name:<{width}}  {e.source:<7}  {e.arch}  "
-                     f"{rate.text() if rate else 'no latent shape'}  {e.path}"
-                     for e, rate in zip(entries, rates, strict=True))
+    text = "\n".join(f"{e.name:<{width}}  {'default' if r['default'] else e.source:<7}  "
+                     f"{e.arch}  {rate.text() if rate else 'no latent shape'}  {e.path}"
+                     for e, rate, r in zip(entries, rates, rows, strict=True))
     return Result(text, {"models": rows})
 
 

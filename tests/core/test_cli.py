@@ -210,3 +210,15 @@ def test_device_cuda_without_a_gpu_is_a_clear_error(capsys, tmp_path):
     assert code == 1
     assert "CUDA" in err and "no GPU" in err
     assert not (tmp_path / "m" / "model.safetensors").exists()
+
+
+def test_models_lists_the_bundled_models_and_marks_the_default(capsys):
+    from core.paths import bundled_models_dir
+
+    data = run_json(capsys, "models")
+    defaults = [m["name"] for m in data["models"] if m["default"]]
+    assert defaults == [(bundled_models_dir() / "DEFAULT").read_text().strip()]
+    assert main(["models", "-q"]) == 0
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith(defaults[0]))
+    assert "default" in line and "kbps" in line
+
