@@ -40,12 +40,12 @@ bench-codec: setup
 demo-model: setup
 	$(PY) scripts/make_demo_model.py --no-default
 
-# The real-music corpus: installs the seven allowed Debian soundtrack packages (apt-get, as root)
-# and lays them out under bench-out/real-music/ split by whole track (see scripts/music_corpus.py).
+# The real_music corpus: installs the seven allowed Debian soundtrack packages (apt-get, as root)
+# and lays them out under bench-out/real_music/ split by whole track (see scripts/music_corpus.py).
 music: setup
 	$(PY) scripts/music_corpus.py
 
-# The bundled real-music models: two 30-minute trainings at once, one thread each, then the
+# The bundled real_music models: two 30-minute trainings at once, one thread each, then the
 # classifiers, the notes and the held-out evaluation (see README, "Models trained on real music").
 music-models: music
 	scripts/make_music_models.sh

@@ -13,8 +13,8 @@ mono) it scores:
 Figures: SI-SDR (dB), log-mel L1, MR-STFT distance, ViSQOL v3 (audio mode, 48 kHz), means over
 the clips. Prints a markdown table and writes it to ``--out``.
 
-Held-out music: ``--music DIR``; by default the real-music corpus' test split
-(``bench-out/real-music/test``) when it exists, else Debian's warzone2100-music
+Held-out music: ``--music DIR``; by default the real_music corpus' test split
+(``bench-out/real_music/test``) when it exists, else Debian's warzone2100-music
 (``scripts/bench_music.sh`` installs it). That soundtrack is itself distributed as Opus, so
 its references already passed through one codec. Audio is decoded in memory and in a temporary
 folder only; nothing is written under the project but the table.
@@ -50,7 +50,7 @@ from core.audio.visqol import visqol  # noqa: E402
 from core.constants import AUDIO_EXTENSIONS, CLIP_SAMPLES, SAMPLE_RATE  # noqa: E402
 from core.errors import CelaeError  # noqa: E402
 
-CORPUS_TEST = ROOT / "bench-out" / "real-music" / "test"
+CORPUS_TEST = ROOT / "bench-out" / "real_music" / "test"
 WARZONE = Path("/usr/share/games/warzone2100/music")
 FIXED_KBPS = (6, 12, 24)
 MAX_LAG = 2048

@@ -2,15 +2,15 @@
 
 Copies the weights, ``config.json`` and the latent PCA (not the resume checkpoint), replaces the
 build machine's absolute paths by repository-relative ones, and writes ``SOURCES.md``: the music
-it learnt from, its authors and licences (from ``bench-out/real-music/SOURCES.md``), and the
+it learnt from, its authors and licences (from ``bench-out/real_music/SOURCES.md``), and the
 command that trained it. ``--classifier`` instead tidies the paths of a classifier trained into
 ``resources/models/NAME/classifier``.
 
 Example::
 
-    python scripts/bundle_model.py bench-out/models/celcodec4-music celcodec4-music \\
-        --sources bench-out/real-music/SOURCES.md
-    python scripts/bundle_model.py --classifier celcodec4-music
+    python scripts/bundle_model.py bench-out/models/celcodec4-real celcodec4-real \\
+        --sources bench-out/real_music/SOURCES.md
+    python scripts/bundle_model.py --classifier celcodec4-real
 """
 
 from __future__ import annotations
@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("src", nargs="?", help="trained model folder")
     ap.add_argument("name", nargs="?", help="bundled model name (folder under resources/models/)")
-    ap.add_argument("--sources", default=str(ROOT / "bench-out" / "real-music" / "SOURCES.md"))
-    ap.add_argument("--data", default="bench-out/real-music/train",
+    ap.add_argument("--sources", default=str(ROOT / "bench-out" / "real_music" / "SOURCES.md"))
+    ap.add_argument("--data", default="bench-out/real_music/train",
                     help="the training data, as the note's command names it")
     ap.add_argument("--classifier", metavar="NAME",
                     help="tidy resources/models/NAME/classifier instead")

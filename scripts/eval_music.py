@@ -1,6 +1,6 @@
 """Score models on held-out real music, beside pool+interp at the same ratio.
 
-The held-out side is the ``test`` folder of ``bench-out/real-music/`` (``make music``): whole
+The held-out side is the ``test`` folder of ``bench-out/real_music/`` (``make music``): whole
 tracks no bundled model was trained or validated on. From each track it scores up to
 ``--clips-per-track`` 5 s clips spread evenly over the track (a fixed choice, so every run and
 every model sees the same clips), and prints a markdown table: ratio, latent floats per second,
@@ -9,8 +9,8 @@ targets. Without model arguments it scores every bundled model.
 
 Example::
 
-    python scripts/eval_music.py --out bench-out/eval-music.md
-    python scripts/eval_music.py celcodec4-music path/to/my-model
+    python scripts/eval_music.py --out bench-out/eval_real.md
+    python scripts/eval_music.py celcodec4-real path/to/my-model
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def targets(rows: list[tuple[Scored, Scored]], base4: Scored) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("models", nargs="*", help="model names or folders (default: every bundled)")
-    ap.add_argument("--data", default=str(ROOT / "bench-out" / "real-music" / "test"))
+    ap.add_argument("--data", default=str(ROOT / "bench-out" / "real_music" / "test"))
     ap.add_argument("--clips-per-track", type=int, default=4)
     ap.add_argument("--visqol", type=int, default=0, metavar="N",
                     help="also ViSQOL on N of the clips, evenly spread (about 5 s a clip)")

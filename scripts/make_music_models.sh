@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Rebuild the bundled real-music models (`make music-models`): CELCodec4 and CELCodec64 trained
+# Rebuild the bundled real_music models (`make music-models`): CELCodec4 and CELCodec64 trained
 # at once for MINUTES (default 30) of wall time each, one thread each, on the train side of
-# bench-out/real-music/ (`make music`); then each is bundled with its music note and a style
+# bench-out/real_music/ (`make music`); then each is bundled with its music note and a style
 # classifier, CELCodec4 becomes the default, and both are scored on the held-out test tracks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 MINUTES=${MINUTES:-30}
-DATA=bench-out/real-music/train
+DATA=bench-out/real_music/train
 OUT=bench-out/models
 LABEL="real music: 6 game soundtracks"
 # Decode the corpus into the clip cache once, so the two trainings do not both decode it.
@@ -15,15 +15,15 @@ $PY -c "from core.data import load_clips, scan_dataset; load_clips(scan_dataset(
 for arch in 4 64; do
   $PY -m core.cli train "$DATA" --arch "CELCodec$arch" --crop 8192 --batch-size 8 --lr 2e-3 \
     --grad-clip 1 --minutes "$MINUTES" --threads 1 --valid-fraction 0.1 \
-    --out "$OUT/celcodec$arch-music" > "$OUT/train$arch.log" 2>&1 &
+    --out "$OUT/celcodec$arch-real" > "$OUT/train$arch.log" 2>&1 &
 done
 wait
-for m in celcodec4-music celcodec64-music; do
+for m in celcodec4-real celcodec64-real; do
   $PY scripts/bundle_model.py "$OUT/$m" "$m"
   $PY -m core.cli classify train "$DATA" --model "resources/models/$m" \
     --out "resources/models/$m/classifier" --clips-per-song 12 --head multiscale \
     --no-baselines --trained-on "$LABEL"
   $PY scripts/bundle_model.py --classifier "$m"
 done
-echo celcodec4-music > resources/models/DEFAULT
-$PY scripts/eval_music.py --out bench-out/eval-music.md
+echo celcodec4-real > resources/models/DEFAULT
+$PY scripts/eval_music.py --out bench-out/eval_real.md

@@ -1,7 +1,7 @@
-"""Install the freely licensed Debian soundtracks and lay them out as a real-music dataset.
+"""Install the freely licensed Debian soundtracks and lay them out as a real_music dataset.
 
 ``make music`` runs this. It installs (apt-get, as root) the seven soundtrack packages the
-project may use, and writes ``bench-out/real-music/``::
+project may use, and writes ``bench-out/real_music/``::
 
     train/<package>/<track>    one folder per package: a labelled dataset (style = package)
     valid/<package>/<track>
@@ -207,10 +207,10 @@ def build(out: Path, *, seed: int, share: float) -> dict:
 
 
 def sources_note(split: dict) -> str:
-    lines = ["# Music the bundled real-music models were trained on", "",
+    lines = ["# Music the bundled real_music models were trained on", "",
              "Debian packages (installed by `make music`, laid out by `scripts/music_corpus.py`; "
              "the audio is not part of this project). Trained on the `train` side of "
-             "`bench-out/real-music/split.json` only.", ""]
+             "`bench-out/real_music/split.json` only.", ""]
     for p in split["packages"]:
         if not p["used"]:
             lines.append(f"- `{p['package']}` ({p['title']}): not used ({p['note']}).")
@@ -222,7 +222,7 @@ def sources_note(split: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default=str(ROOT / "bench-out" / "real-music"))
+    ap.add_argument("--out", default=str(ROOT / "bench-out" / "real_music"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--held-out-share", type=float, default=0.15,
                     help="share of each package's tracks for valid and for test (default 0.15)")

@@ -165,7 +165,7 @@ class ClassifyTrainResult:
 
 def dataset_label(data: str | os.PathLike) -> str:
     """A short name of a dataset folder for the genre bars: its name, with its parent's when
-    the name is only a split (``real-music/train``)."""
+    the name is only a split (``real_music/train``)."""
     path = Path(data).resolve()
     splits = ("train", "training", "valid", "validation", "test")
     if path.name.lower() in splits and path.parent.name:

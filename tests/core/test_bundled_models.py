@@ -74,7 +74,7 @@ def test_the_real_music_classifiers_tell_the_soundtracks_apart():
         assert probe["accuracy"] > 1.5 / len(clf.genres), probe["accuracy"]  # well above chance
 
 
-@pytest.mark.parametrize("folder", [p for p in MODELS if p.name.endswith("-music")],
+@pytest.mark.parametrize("folder", [p for p in MODELS if p.name.endswith("-real")],
                          ids=lambda p: p.name)
 def test_a_model_trained_on_real_music_names_the_music_its_authors_and_licences(folder):
     note = (folder / "SOURCES.md").read_text(encoding="utf-8")
