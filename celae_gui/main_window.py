@@ -85,6 +85,7 @@ class MainWindow(FileDropTarget, QMainWindow):
         self.analysis_window = AnalysisWindow(state, self.controller, self.playback, self)
         self.morph_dialog = MorphDialog(state, self)
         self.export_model_dialog = None
+        self.live_dialog = None
 
         self.centre_splitter = QSplitter(Qt.Orientation.Vertical)
         self.centre_splitter.addWidget(self.waveform_view)
@@ -175,6 +176,10 @@ class MainWindow(FileDropTarget, QMainWindow):
         for i, kind in enumerate(SOURCES):
             self._action(play_menu, f"Hear {'ABC'[i]}  ({i + 1})",
                          lambda _c=False, k=kind: self.playback.select(k))
+        play_menu.addSeparator()
+        self.live_action = self._action(
+            play_menu, "&Live input…", self.show_live, "Ctrl+L",
+            tip="A microphone or line input through the current model, in real time")
         train_menu = bar.addMenu("&Train")
         self._action(train_menu, "Train &model…", self.show_training, "Ctrl+T")
         self._action(train_menu, "Train &classifier…",
@@ -345,6 +350,15 @@ class MainWindow(FileDropTarget, QMainWindow):
         settings.write_value("folders/export", str(saved.parent))
         self.state.info(f"Saved {saved.name}")
 
+    def show_live(self) -> None:
+        """Play > Live input: the dialog is made on first use (it lists the sound devices)."""
+        if self.live_dialog is None:
+            from celae_gui.dialogs.live_dialog import LiveDialog
+
+            self.live_dialog = LiveDialog(self.state, self)
+            self.live_dialog.started.connect(self.playback.pause)
+        self._show_dialog(self.live_dialog)
+
     def show_export_model(self) -> None:
         """File > Export model...: ONNX or TorchScript, checked against torch."""
         if self.export_model_dialog is None:
@@ -437,6 +451,8 @@ class MainWindow(FileDropTarget, QMainWindow):
             part.shutdown()
         if self.export_model_dialog is not None:
             self.export_model_dialog.shutdown()
+        if self.live_dialog is not None:
+            self.live_dialog.shutdown()
         self.controller.shutdown()
         self.playback.close()
         event.accept()

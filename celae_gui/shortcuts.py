@@ -13,6 +13,7 @@ SHORTCUTS = (
     ("Ctrl+E", "Export the edited audio"),
     ("Ctrl+T", "Train a model"),
     ("Ctrl+M", "Morph between songs"),
+    ("Ctrl+L", "Live input through the model"),
     ("Ctrl+Shift+A", "Analysis and latent map"),
     ("Delete", "Remove the selected song from the library (the file stays)"),
     ("Ctrl+Z", "Undo a latent edit"),

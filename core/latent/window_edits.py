@@ -69,3 +69,44 @@ class SongEdits:
                 rng = np.random.default_rng((int(p.noise_seed), first + b))
                 out[b] += level * rng.standard_normal(out[b].shape, dtype=np.float32)
         return out
+
+
+class LiveEdits:
+    """The edits that apply to live input, block by block: scale, noise and smoothing.
+
+    A live block's latent is short and has no song around it: mixing toward a second song and
+    the principal directions (fitted on 5 s windows) do not apply, and :attr:`skipped` names
+    them for the user. The noise is scaled by each block's own latent RMS and drawn from a new
+    generator per block (``noise_seed``, block number), so it does not repeat.
+
+    Call it as :class:`core.models.live.LiveEngine`'s ``edit``: ``z[1, C, L] -> z'``.
+    """
+
+    def __init__(self, params: EditParams):
+        self.params = params
+        self._applied = dataclasses.replace(params, noise_sigma=0.0, mix_t=0.0, pc_offsets=())
+        self._count = 0
+
+    @property
+    def skipped(self) -> list[str]:
+        """The edits of ``params`` that live input leaves out, in words."""
+        out = []
+        if self.params.mix_t != 0:
+            out.append("mixing with a second song")
+        if any(self.params.pc_offsets):
+            out.append("principal-direction sliders")
+        return out
+
+    @property
+    def is_identity(self) -> bool:
+        return self._applied.is_identity and self.params.noise_sigma == 0
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        out = apply_edits(z, self._applied)
+        sigma = self.params.noise_sigma
+        if sigma > 0:
+            rng = np.random.default_rng((int(self.params.noise_seed), self._count))
+            level = np.float32(sigma * latent_rms(z) * abs(self.params.scale))
+            out += level * rng.standard_normal(out.shape, dtype=np.float32)
+        self._count += 1
+        return out

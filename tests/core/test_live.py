@@ -55,3 +55,19 @@ def test_a_block_off_the_stride_grid_is_refused_and_timing_is_reported():
                           blocks=3)
     assert report.block == 512 and report.latency_ms > 1000 * 512 / SR
     assert report.real_time_factor > 0 and report.keeps_up == (report.real_time_factor <= 0.7)
+
+
+def test_live_edits_scale_smooth_and_draw_new_noise_per_block():
+    from core.latent.edits import EditParams
+    from core.latent.window_edits import LiveEdits
+
+    z = np.random.default_rng(0).standard_normal((1, 8, 64)).astype(np.float32)
+    assert LiveEdits(EditParams()).is_identity
+    np.testing.assert_allclose(LiveEdits(EditParams(scale=2.0))(z), 2 * z, rtol=1e-6)
+    noisy = LiveEdits(EditParams(noise_sigma=0.5))
+    a, b = noisy(z), noisy(z)
+    assert not np.allclose(a, b)  # a new draw per block, not one noise looped
+    assert 0.3 < float(np.std(a - z) / np.std(z)) < 0.7
+    mixed = LiveEdits(EditParams(mix_t=0.5, pc_offsets=(1.0,)))
+    assert mixed.skipped == ["mixing with a second song", "principal-direction sliders"]
+    np.testing.assert_array_equal(mixed(z), z)  # what cannot apply live is left out

@@ -30,6 +30,10 @@ import pytest
 from core.constants import SAMPLE_RATE
 
 SINK = "celae_test_null"
+INPUT_SINK = "celae_test_in"
+"""A second null sink whose monitor is the default *input*: live-input tests play into it."""
+FEED = "celae_test_feed"
+"""A combined sink that plays into both: the recorded sink hears the input too, on one clock."""
 _START_TIMEOUT_S = 15.0
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,7 +139,7 @@ class NullSink:
 
     def start(self) -> None:
         """Start the daemon and wait until it answers; raise HarnessError if it cannot."""
-        for tool in ("pulseaudio", "pactl", "parecord"):
+        for tool in ("pulseaudio", "pactl", "parecord", "pacat"):
             if shutil.which(tool) is None:
                 raise HarnessError(f"{tool} is not installed (apt-get install pulseaudio "
                                    "pulseaudio-utils libasound2-plugins)")
@@ -148,8 +152,15 @@ class NullSink:
             # norewinds: a rewind re-renders the sink's first milliseconds of a new stream, and
             # the monitor (what we record) loses them; a real speaker would not.
             f"format=float32le norewinds=1 sink_properties=device.description=celae-null\n"
+            f"load-module module-null-sink sink_name={INPUT_SINK} rate={SAMPLE_RATE} channels=1 "
+            f"format=float32le norewinds=1 sink_properties=device.description=celae-input\n"
+            f"load-module module-combine-sink sink_name={FEED} slaves={INPUT_SINK},{SINK} "
+            f"rate={SAMPLE_RATE} channels=1\n"
             f"load-module module-native-protocol-unix auth-anonymous=1 socket={self.socket}\n"
-            f"set-default-sink {SINK}\n")
+            f"set-default-sink {SINK}\n"
+            # The input sink's monitor is what a live stream records: never the output's own
+            # monitor, or the output would feed back into the input.
+            f"set-default-source {INPUT_SINK}.monitor\n")
         asound = self.folder / "asound.conf"
         # This file replaces the system's ALSA configuration: one device, "default", to Pulse.
         asound.write_text("pcm.!default { type pulse }\nctl.!default { type pulse }\n")
@@ -190,6 +201,18 @@ class NullSink:
     def record(self) -> Recording:
         """A context manager that records the sink's monitor (see :class:`Recording`)."""
         return Recording(self.client_env())
+
+    def feed(self, samples: np.ndarray) -> subprocess.Popen[bytes]:
+        """Play ``samples`` (float32, 22 050 Hz) into the input sink and, at the same instant,
+        into the recorded sink; returns the running ``pacat`` (wait on it)."""
+        cmd = ["pacat", "--playback", "--raw", "--format=float32le", f"--rate={SAMPLE_RATE}",
+               "--channels=1", f"--device={FEED}", "--latency-msec=20"]
+        proc = subprocess.Popen(cmd, env=self.client_env(), stdin=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        assert proc.stdin is not None
+        proc.stdin.write(np.asarray(samples, dtype="<f4").tobytes())
+        proc.stdin.close()
+        return proc
 
     def stop(self) -> None:
         """Stop the daemon."""
