@@ -52,3 +52,12 @@ def log_dir() -> Path:
     """Folder of the rotated log files (``CELAE_LOG_DIR`` overrides)."""
     env = os.environ.get("CELAE_LOG_DIR")
     return Path(env) if env else Path(platformdirs.user_log_dir(APP_NAME))
+
+
+def default_classifier_dir(autoencoder_path: str | os.PathLike) -> Path:
+    """Where a classifier of this autoencoder goes by default: ``<autoencoder>/classifier``,
+    or, for a bundled (read-only) model, ``<user models>/classifiers/<name>``."""
+    path = Path(autoencoder_path).resolve()
+    if path.is_relative_to(bundled_models_dir().resolve()):
+        return user_models_dir() / "classifiers" / path.name
+    return path / "classifier"

@@ -92,7 +92,7 @@ class ClassifierDialog(RunDialog):
         model = self._state.model
         if model is None:
             return None
-        from core.analysis import default_classifier_dir  # torch: not before a model is in
+        from core.paths import default_classifier_dir
 
         return default_classifier_dir(model.path)
 

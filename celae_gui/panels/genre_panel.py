@@ -2,7 +2,7 @@
 edit), or why there are none yet.
 
 A model's genre classifier lives in ``<model>/classifier`` or, for a bundled model,
-``core.analysis.default_classifier_dir(model)``; it is written by ``celae classify train`` or
+``core.paths.default_classifier_dir(model)``; it is written by ``celae classify train`` or
 Train ▸ Train classifier. The panel loads it in a worker when the model changes and publishes it
 as ``state.classifier``; the original's and the reconstruction's probabilities are computed in a
 worker, the edit's come from the edit worker's own pass (so they move with the sliders).

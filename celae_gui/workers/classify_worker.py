@@ -20,12 +20,12 @@ CLASSIFIER_DIR = "classifier"
 
 def find_classifier(model_path: Path | None) -> Path | None:
     """The classifier folder of a model: ``<model>/classifier``, else
-    ``core.analysis.default_classifier_dir(model)`` (where a bundled model's goes); None
+    ``core.paths.default_classifier_dir(model)`` (where a bundled model's goes); None
     when neither holds a classifier."""
     if model_path is None:
         return None
-    from core.analysis import default_classifier_dir
     from core.genre.files import is_classifier_folder
+    from core.paths import default_classifier_dir
 
     for folder in (Path(model_path) / CLASSIFIER_DIR, default_classifier_dir(model_path)):
         if is_classifier_folder(folder):

@@ -20,6 +20,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from core.models.inference import SongLatent
 
 log = logging.getLogger(__name__)
+
+PREVIEW_SECONDS = 0.5
+"""Audio from the play head rendered before the first whole window (see ``_render``)."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ class _Superseded(Exception):
 class LiveRenderWorker(QObject):
     """Renders the newest :class:`LiveRequest`; ``share(audio)`` is called from this thread."""
 
-    heard = Signal(int, float)
+    heard = Signal(int, float, float)
     done = Signal(int, object, object)
     genres = Signal(int, object)
     failed = Signal(int, str)
@@ -83,16 +87,22 @@ class LiveRenderWorker(QObject):
         self._share = share
         self._lock = threading.Lock()
         self._pending: LiveRequest | None = None
+        self._latest = -1
         self._rms_key = None
         self._rms = 0.0
         self.stop_event = threading.Event()
+        self._post = ThreadPoolExecutor(max_workers=1, thread_name_prefix="celae-live-figures")
         self._wake.connect(self._process)
 
     def submit(self, request: LiveRequest) -> None:
         """Queue ``request``, replacing a pending one and interrupting the render in progress."""
         with self._lock:
             self._pending = request
+            self._latest = request.generation
         self._wake.emit()
+
+    def _stale(self, request: LiveRequest) -> bool:
+        return request.generation != self._latest or self.stop_event.is_set()
 
     def _superseded(self) -> bool:
         return self._pending is not None or self.stop_event.is_set()
@@ -113,29 +123,38 @@ class LiveRenderWorker(QObject):
             log.error("live render failed:\n%s", traceback.format_exc())
             self.failed.emit(request.generation, f"{type(err).__name__}: {err}")
             return
+        # The spectrum, figures and genres of a whole song take a while: they run on a thread
+        # of their own, so this one is free at once for the next slider move.
+        self._post.submit(self._finish, request, audio, z, times)
+
+    def _finish(self, request: LiveRequest, audio: np.ndarray, z: np.ndarray,
+                times: LiveTimes) -> None:
         import dataclasses
 
         from celae_gui.views.figures import source_data
 
-        data = dataclasses.replace(source_data(audio, request.original, live=True),
-                                   latent=request.latents.with_z(z))
-        self.done.emit(request.generation, data, times)
-        if request.classifier is not None:
-            self._emit_genres(request, z)
-
-    def _emit_genres(self, request: LiveRequest, z: np.ndarray) -> None:
-        from core.genre.probe import predict_proba_from_latent
-
+        if self._stale(request):
+            return  # a newer edit is on its way: these figures would be stale at once
         try:
-            proba = predict_proba_from_latent(request.classifier.classifier, z).mean(0)
-        except (CelaeError, ValueError, RuntimeError) as err:
-            log.warning("genre probabilities of the edit failed: %s", err)
+            data = dataclasses.replace(source_data(audio, request.original, live=True),
+                                       latent=request.latents.with_z(z))
+        except Exception as err:  # noqa: BLE001 - reported, the thread goes on
+            log.error("live figures failed:\n%s", traceback.format_exc())
+            self.failed.emit(request.generation, f"{type(err).__name__}: {err}")
             return
-        self.genres.emit(request.generation, proba)
+        self.done.emit(request.generation, data, times)
+        if request.classifier is not None and not self._stale(request):
+            self._emit_genres(request, z)
 
     def _render(self, request: LiveRequest) -> tuple[np.ndarray, np.ndarray, LiveTimes]:
         from core.latent.window_edits import SongEdits, latent_rms
-        from core.models.streaming import LatentRenderer, WindowPlan, torch_decode_fn
+        from core.models.streaming import (
+            LatentRenderer,
+            WindowPlan,
+            decoder_radius,
+            render_span,
+            torch_decode_fn,
+        )
 
         song = request.latents
         if self._rms_key is not song:
@@ -158,14 +177,23 @@ class LiveRenderWorker(QObject):
         position = min(plan.length - 1, round(request.position * SAMPLE_RATE))
         first = plan.first_window(position)
         heard_at = None
+        radius = decoder_radius(request.model)
+        if radius is not None:
+            # The next PREVIEW_SECONDS from the play head first, from only the latent steps
+            # they need: heard in a fraction of a window's decode. The full windows that follow
+            # write the same samples again (equal up to float rounding).
+            stop = min(plan.length, position + round(PREVIEW_SECONDS * SAMPLE_RATE))
+            span = render_span(plan, lambda i: record(i, song.z[i:i + 1])[0],
+                               _span_decoder(request.model), radius,
+                               float(request.model.latent_ratio), position, stop)
+            np.clip(span, -1.0, 1.0, out=out[position:stop])
+            heard_at = self._heard(request, out)
         windows = 0
         for block in renderer.blocks(position, should_stop=self._superseded_raise):
             np.clip(block.audio, -1.0, 1.0, out=out[block.start:block.stop])
             windows += 1
             if heard_at is None and block.stop > position:
-                self._share(out)
-                heard_at = time.perf_counter()
-                self.heard.emit(request.generation, heard_at - request.requested_at)
+                heard_at = self._heard(request, out)
         if first > 0:
             resume = plan.emitted_start(first)
             for block in renderer.blocks(0, should_stop=self._superseded_raise):
@@ -179,10 +207,28 @@ class LiveRenderWorker(QObject):
         return out, edited, LiveTimes(heard_s=(heard_at or now) - request.requested_at,
                               complete_s=now - request.requested_at, windows=windows)
 
+    def _heard(self, request: LiveRequest, out: np.ndarray) -> float:
+        self._share(out)
+        now = time.perf_counter()
+        self.heard.emit(request.generation, now - request.requested_at, now)
+        return now
+
     def _superseded_raise(self) -> bool:
         if self._superseded():
             raise _Superseded
         return False
+
+
+def _span_decoder(model) -> Callable[[np.ndarray, int], np.ndarray]:
+    import torch
+
+    def decode(z: np.ndarray, samples: int) -> np.ndarray:
+        with torch.inference_mode():
+            device = next(model.parameters()).device
+            y = model.decode(torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
+                             .to(device), length=samples)
+            return y[0, 0].float().cpu().numpy()
+    return decode
 
 
 class LiveRenderService(LatestOnlyService):
@@ -192,7 +238,9 @@ class LiveRenderService(LatestOnlyService):
     Signals
     -------
     heard(float)
-        Seconds from the request to the edited audio at the play head being in the player.
+        Seconds from the request to the edited audio at the play head being in the player;
+        :attr:`heard_at` is that moment on ``time.perf_counter``'s clock (the signal itself
+        reaches the GUI thread later when the thread is busy).
     edited(object, object)
         The complete edited ``SourceData`` and its :class:`LiveTimes`.
     """
@@ -202,6 +250,7 @@ class LiveRenderService(LatestOnlyService):
 
     def __init__(self, share: Callable[[np.ndarray], None], parent: QObject | None = None):
         super().__init__(parent)
+        self.heard_at = 0.0
         worker = LiveRenderWorker(share)
         worker.heard.connect(self._on_heard)
         worker.done.connect(self._on_done)
@@ -217,8 +266,9 @@ class LiveRenderService(LatestOnlyService):
                                         classifier))
         return generation
 
-    def _on_heard(self, generation: int, seconds: float) -> None:
+    def _on_heard(self, generation: int, seconds: float, at: float) -> None:
         if self._current(generation):
+            self.heard_at = at
             self.heard.emit(seconds)
 
     def _on_done(self, generation: int, data, times) -> None:
@@ -228,4 +278,6 @@ class LiveRenderService(LatestOnlyService):
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Interrupt the render, stop the thread and join it (idempotent)."""
         self._worker.stop_event.set()
-        return self._join(timeout_ms)
+        joined = self._join(timeout_ms)
+        self._worker._post.shutdown(wait=True, cancel_futures=True)
+        return joined

@@ -34,6 +34,7 @@ from core.genre.probe import (
     train_mel_baseline,
     train_mfcc_baseline,
 )
+from core.paths import default_classifier_dir
 from core.progress import ProgressFn, StopFn, no_progress
 
 DEFAULT_HEAD = "stats"
@@ -182,17 +183,6 @@ def calibrate_on(clf, valid) -> Calibration:
     result = calibrate(logits, np.asarray(valid.labels))
     clf.temperature = result.temperature
     return result
-
-
-def default_classifier_dir(autoencoder_path: str | os.PathLike) -> Path:
-    """Where a classifier of this autoencoder goes by default: ``<autoencoder>/classifier``,
-    or, for a bundled (read-only) model, ``<user models>/classifiers/<name>``."""
-    from core.paths import bundled_models_dir, user_models_dir
-
-    path = Path(autoencoder_path).resolve()
-    if path.is_relative_to(bundled_models_dir().resolve()):
-        return user_models_dir() / "classifiers" / path.name
-    return path / "classifier"
 
 
 def run_classify_train(data: str | os.PathLike, model: str | os.PathLike | None = None,

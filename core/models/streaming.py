@@ -19,6 +19,7 @@ onnxruntime (:mod:`core.models.onnx_engine`) without paying for torch's import.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -330,3 +331,101 @@ class LatentRenderer:
         for block in self.blocks(0, batch_size=batch_size, should_stop=should_stop):
             out[block.start:block.stop] = block.audio
         return out
+
+
+# -- a short span at once: what a slider move plays first ------------------------------------------
+
+_decoder_radii: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def decoder_radius(model) -> int | None:
+    """Latent steps either side of a step whose change reaches the decoder's output.
+
+    Measured once per model object (one decode of a random latent, one with its middle step
+    changed). None for a model that decodes whole clips only (``flexible_length`` False): its
+    windows cannot be decoded in part.
+    """
+    if not getattr(model, "flexible_length", True):
+        return None
+    known = _decoder_radii.get(model)
+    if known is not None:
+        return known
+    import torch
+
+    steps, step = 256, float(model.latent_ratio)
+    length = round(steps * step)
+    gen = torch.Generator().manual_seed(0)
+    z = 0.5 * torch.randn(1, model.latent_channels, steps, generator=gen)
+    was = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            device = next(model.parameters()).device
+            y0 = model.decode(z.to(device), length=length)[0, 0].float().cpu().numpy()
+            z[..., steps // 2] += 1.0
+            y1 = model.decode(z.to(device), length=length)[0, 0].float().cpu().numpy()
+    finally:
+        model.train(was)
+    moved = np.flatnonzero(np.abs(y1 - y0) > 1e-7)
+    if len(moved) == 0:
+        radius = 1
+    else:
+        reach = max(steps // 2 * step - moved[0], moved[-1] - (steps // 2 + 1) * step, 0)
+        radius = math.ceil(reach / step) + 1
+    _decoder_radii[model] = radius
+    return radius
+
+
+def render_span(plan: WindowPlan, latent_at: Callable[[int], np.ndarray],
+                decode: Callable[[np.ndarray, int], np.ndarray], radius: int, step: float,
+                start: int, stop: int) -> np.ndarray:
+    """Song samples ``[start, stop)`` of a render, decoding only the latent steps they need.
+
+    Each window overlapping the span is decoded over the span's latent steps plus ``radius``
+    steps either side (:func:`decoder_radius`), and the pieces are joined with the crossfade
+    gains of :class:`Crossfader`; so the span equals the whole render's samples there (up to
+    float rounding) at a small part of the cost of decoding whole windows.
+
+    Parameters
+    ----------
+    plan : WindowPlan
+    latent_at : callable
+        ``latent_at(i) -> np.ndarray[C, L]``: window ``i``'s latent, edits applied.
+    decode : callable
+        ``decode(z[1, C, n], samples) -> audio[samples]``.
+    radius : int
+    step : float
+        Input samples per latent step (``model.latent_ratio``).
+    start, stop : int
+        The span, in song samples.
+    """
+    start, stop = max(0, int(start)), min(plan.length, int(stop))
+    out = np.zeros(max(0, stop - start), dtype=np.float32)
+    if stop <= start:
+        return out
+    fade, hop = plan.fade, plan.hop
+    ramp = ((np.arange(fade) + 0.5) / fade).astype(np.float32)
+    first = max(0, (start - plan.clip) // hop)
+    for i in range(first, plan.count):
+        w0 = i * hop
+        if w0 >= stop:
+            break
+        end = plan.length - w0 if i == plan.count - 1 else plan.clip
+        a, b = max(start - w0, 0), min(stop - w0, end)
+        if a >= b:
+            continue
+        z = latent_at(i)
+        f0 = max(0, int(a // step) - radius)
+        f1 = min(z.shape[-1], math.ceil(b / step) + radius)
+        offset = round(f0 * step)
+        y = decode(z[None, :, f0:f1], max(round(f1 * step), b) - offset)
+        seg = y[a - offset:b - offset].astype(np.float32, copy=True)
+        t = np.arange(a, b)
+        if fade and i > 0:
+            head = t < fade
+            seg[head] *= ramp[t[head]]
+        if fade and i < plan.count - 1:
+            tail = t >= hop
+            seg[tail] *= ramp[::-1][t[tail] - hop]
+        out[w0 + a - start:w0 + b - start] += seg
+    return out
