@@ -237,6 +237,7 @@ class Controller(QObject):
         self.live = LiveRenderService(lambda audio: playback.share_live("edited", audio), self)
         self._live_position = playback.position
         self.live.edited.connect(self._on_live_edited)
+        self.live.partial.connect(self._on_live_partial)
         self.live.genres_ready.connect(self._on_edit_genres)
         self.live.failed.connect(self._on_edit_failed)
 
@@ -258,6 +259,10 @@ class Controller(QObject):
                           state.audio("original"), self._live_position(), directions=directions,
                           classifier=classifier)
         return True
+
+    def _on_live_partial(self, envelope, fraction: float) -> None:
+        self._set_busy(f"Rendering C (the edit): {100 * fraction:.0f} %")
+        self.state.show_partial("edited", envelope)
 
     def _on_live_edited(self, data, _times) -> None:
         self._on_edited(data)

@@ -91,6 +91,7 @@ class AppState(QObject):
     current_song_changed = Signal(object)
     window_changed = Signal(object)
     source_changed = Signal(str)
+    partial_source = Signal(str, object)
     quality_changed = Signal(str)
     latents_changed = Signal(object)
     edit_params_changed = Signal(object)
@@ -234,6 +235,14 @@ class AppState(QObject):
         else:
             self.sources[kind] = data
         self.source_changed.emit(kind)
+
+    def show_partial(self, kind: str, envelope: tuple[np.ndarray, np.ndarray]) -> None:
+        """The envelope of ``kind`` rendered so far, for the plots while it has no source yet
+        (a whole-song edit being rendered); emits ``partial_source(kind, envelope)``."""
+        if kind not in SOURCES:
+            raise ValueError(f"unknown source {kind!r}")
+        if kind not in self.sources:
+            self.partial_source.emit(kind, envelope)
 
     def set_quality(self, kind: str, quality) -> None:
         """Replace the quality figures of ``kind`` (completed after a live edit)."""

@@ -60,6 +60,7 @@ class WaveformView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget)
         state.source_changed.connect(self._on_source_changed)
+        state.partial_source.connect(self._on_partial_source)
         state.edit_params_changed.connect(lambda _p: self._update_visibility())
 
     def curve_data(self, kind: str) -> np.ndarray:
@@ -103,6 +104,12 @@ class WaveformView(QWidget):
             view.setLimits(xMin=None, xMax=None)
             self.plot.setXRange(origin, end, padding=0)
             view.setLimits(xMin=origin, xMax=max(end, origin + 0.1))
+        self._update_visibility()
+
+    def _on_partial_source(self, kind: str, envelope) -> None:
+        # A whole-song edit being rendered: what is done so far (the rest is silence).
+        seconds, values = envelope
+        self.curves[kind].setData(self._state.time_origin() + seconds, values)
         self._update_visibility()
 
     def _on_clicked(self, event) -> None:

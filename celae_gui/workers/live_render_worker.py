@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PARTIAL_INTERVAL_S = 0.25
+"""How often the plots get the envelope of what is rendered so far."""
+
 PREVIEW_SECONDS = 0.5
 """Audio from the play head rendered before the first whole window (see ``_render``)."""
 
@@ -77,6 +80,7 @@ class LiveRenderWorker(QObject):
     """Renders the newest :class:`LiveRequest`; ``share(audio)`` is called from this thread."""
 
     heard = Signal(int, float, float)
+    partial = Signal(int, object, float)
     done = Signal(int, object, object)
     genres = Signal(int, object)
     failed = Signal(int, str)
@@ -189,11 +193,25 @@ class LiveRenderWorker(QObject):
             np.clip(span, -1.0, 1.0, out=out[position:stop])
             heard_at = self._heard(request, out)
         windows = 0
+        envelope = RunningEnvelope(plan.length)
+        shown = [time.perf_counter()]
+
+        def rendered(start: int, stop: int) -> None:
+            # The plots follow the render: the envelope of what is done, a few times a second.
+            envelope.update(out, start, stop)
+            now = time.perf_counter()
+            if now - shown[0] >= PARTIAL_INTERVAL_S:
+                shown[0] = now
+                done_samples = windows * plan.hop
+                self.partial.emit(request.generation, envelope.snapshot(),
+                                  min(1.0, done_samples / plan.length))
+
         for block in renderer.blocks(position, should_stop=self._superseded_raise):
             np.clip(block.audio, -1.0, 1.0, out=out[block.start:block.stop])
             windows += 1
             if heard_at is None and block.stop > position:
                 heard_at = self._heard(request, out)
+            rendered(block.start, block.stop)
         if first > 0:
             resume = plan.emitted_start(first)
             for block in renderer.blocks(0, should_stop=self._superseded_raise):
@@ -201,6 +219,7 @@ class LiveRenderWorker(QObject):
                 np.clip(block.audio[:stop - block.start], -1.0, 1.0,
                         out=out[block.start:stop])
                 windows += 1
+                rendered(block.start, stop)
                 if block.stop >= resume:
                     break
         now = time.perf_counter()
@@ -217,6 +236,42 @@ class LiveRenderWorker(QObject):
         if self._superseded():
             raise _Superseded
         return False
+
+
+class RunningEnvelope:
+    """The waveform's envelope (``celae_gui.views.figures.envelope_of``: a min and a max per
+    bin) of a buffer being filled, updated for each finished range at the cost of that range."""
+
+    def __init__(self, length: int):
+        from celae_gui.views.figures import ENVELOPE_BINS
+
+        self.length = int(length)
+        self.step = max(1, -(-self.length // ENVELOPE_BINS))
+        self.bins = -(-self.length // self.step)
+        self.values = np.zeros(2 * self.bins, np.float32)
+        starts = np.arange(self.bins, dtype=np.float64) * self.step / SAMPLE_RATE
+        self.seconds = (np.repeat(starts, 2)
+                        + np.tile([0.0, 0.5 * self.step / SAMPLE_RATE], self.bins))
+
+    def update(self, audio: np.ndarray, start: int, stop: int) -> None:
+        """Recompute the bins that samples ``[start, stop)`` of ``audio`` fall in."""
+        b0, b1 = start // self.step, min(self.bins, -(-stop // self.step))
+        for b in range(b0, b1, 4096):  # bounded temporaries for a long range
+            e = min(b1, b + 4096)
+            seg = audio[b * self.step:min(e * self.step, self.length)]
+            full = len(seg) // self.step
+            if full:
+                chunk = seg[:full * self.step].reshape(full, self.step)
+                self.values[2 * b:2 * (b + full):2] = chunk.min(1)
+                self.values[2 * b + 1:2 * (b + full):2] = chunk.max(1)
+            if len(seg) > full * self.step:
+                rest = seg[full * self.step:]
+                self.values[2 * (b + full)] = rest.min()
+                self.values[2 * (b + full) + 1] = rest.max()
+
+    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(seconds, values)`` as a :class:`~celae_gui.state.SourceData` envelope."""
+        return self.seconds, self.values.copy()
 
 
 def _span_decoder(model) -> Callable[[np.ndarray, int], np.ndarray]:
@@ -241,11 +296,15 @@ class LiveRenderService(LatestOnlyService):
         Seconds from the request to the edited audio at the play head being in the player;
         :attr:`heard_at` is that moment on ``time.perf_counter``'s clock (the signal itself
         reaches the GUI thread later when the thread is busy).
+    partial(object, float)
+        The envelope ``(seconds, values)`` of the edited song rendered so far, and the
+        fraction rendered.
     edited(object, object)
         The complete edited ``SourceData`` and its :class:`LiveTimes`.
     """
 
     heard = Signal(float)
+    partial = Signal(object, float)
     edited = Signal(object, object)
 
     def __init__(self, share: Callable[[np.ndarray], None], parent: QObject | None = None):
@@ -253,6 +312,7 @@ class LiveRenderService(LatestOnlyService):
         self.heard_at = 0.0
         worker = LiveRenderWorker(share)
         worker.heard.connect(self._on_heard)
+        worker.partial.connect(self._on_partial)
         worker.done.connect(self._on_done)
         self._start(worker, "LiveRenderWorker")
 
@@ -270,6 +330,10 @@ class LiveRenderService(LatestOnlyService):
         if self._current(generation):
             self.heard_at = at
             self.heard.emit(seconds)
+
+    def _on_partial(self, generation: int, envelope, fraction: float) -> None:
+        if self._current(generation):
+            self.partial.emit(envelope, fraction)
 
     def _on_done(self, generation: int, data, times) -> None:
         if self._current(generation):
