@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuild the bundled real_music models (`make music-models`): CELCodec4 and CELCodec64 trained
+# Rebuild the bundled real music models (`make music-models`): CELCodec4 and CELCodec64 trained
 # at once for MINUTES (default 30) of wall time each, one thread each, on the train side of
 # bench-out/real_music/ (`make music`); then each is bundled with its music note and a style
 # classifier, CELCodec4 becomes the default, and both are scored on the held-out test tracks.

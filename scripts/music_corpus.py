@@ -207,7 +207,7 @@ def build(out: Path, *, seed: int, share: float) -> dict:
 
 
 def sources_note(split: dict) -> str:
-    lines = ["# Music the bundled real_music models were trained on", "",
+    lines = ["# Music the bundled real music models were trained on", "",
              "Debian packages (installed by `make music`, laid out by `scripts/music_corpus.py`; "
              "the audio is not part of this project). Trained on the `train` side of "
              "`bench-out/real_music/split.json` only.", ""]
