@@ -5,9 +5,9 @@ trade-off). Before Start the dialog times the model at that block on this machin
 (:class:`~celae_gui.workers.live_check_worker.LiveCheckWorker`) and says whether it keeps up;
 a model that cannot is marked and Start stays off. While running it shows the input-to-output
 latency, the compute real-time factor and the dropped blocks
-(:class:`core.models.live.LiveStream`). The current scale, noise and smoothing edits apply
-live and follow the sliders; the edits tied to a song's windows (mixing, principal directions)
-do not, and the dialog says so.
+(:class:`celae_gui.playback.live_input.LiveStream`). The current scale, noise and smoothing
+edits apply live and follow the sliders; the edits tied to a song's windows (mixing, principal
+directions) do not, and the dialog says so.
 """
 
 from __future__ import annotations
@@ -56,6 +56,11 @@ def _devices(kind: str) -> list[tuple[str, int | None]]:
         if int(info[key]) > 0:
             items.append((f"{index}: {info['name']}", index))
     return items
+
+
+def _times(factor: float) -> str:
+    """A real-time factor as the dialog writes it: ``0.21×``, ``0.004×``."""
+    return f"{factor:.2f}×" if factor >= 0.1 else f"{factor:.2g}×"
 
 
 class LiveDialog(QDialog):
@@ -157,7 +162,7 @@ class LiveDialog(QDialog):
         loaded = self._state.model
         if loaded is None or self.running:
             return
-        from core.models.live import LiveStream
+        from celae_gui.playback.live_input import LiveStream
 
         try:
             stream = LiveStream(loaded.model, self.block, loaded.model.sample_rate,
@@ -216,15 +221,15 @@ class LiveDialog(QDialog):
         if report.real_time_factor >= 1.0:
             self.check_label.setText(
                 f"⚠ Too slow on this machine: one {ms:.0f} ms block takes "
-                f"{report.real_time_factor:.2f}× its duration to compute. Pick a larger block "
+                f"{_times(report.real_time_factor)} its duration to compute. Pick a larger block "
                 "or a smaller model.")
         elif not report.keeps_up:
             self.check_label.setText(
-                f"⚠ Barely keeps up: compute {report.real_time_factor:.2f}× real time; expect "
+                f"⚠ Barely keeps up: compute {_times(report.real_time_factor)} real time; expect "
                 "dropouts while other work runs. A larger block is safer.")
         else:
             self.check_label.setText(
-                f"Keeps up: compute {report.real_time_factor:.2f}× real time; model latency "
+                f"Keeps up: compute {_times(report.real_time_factor)} real time; model latency "
                 f"{report.latency_ms:.0f} ms, plus the sound devices'.")
         self._set_running(self.running)
 
@@ -278,7 +283,7 @@ class LiveDialog(QDialog):
     def _stats_text(s) -> str:
         return (f"Latency {s.latency_ms:.0f} ms (block and device buffers "
                 f"{s.device_latency_ms:.0f} + model lookahead {s.model_latency_ms:.0f}) · "
-                f"compute {s.real_time_factor:.2f}× real time · {s.blocks} blocks · "
+                f"compute {_times(s.real_time_factor)} real time · {s.blocks} blocks · "
                 f"{s.dropped} dropped · {s.late} late")
 
     def _edit(self):
