@@ -1,7 +1,10 @@
 """Decode dropped or opened files in the background: expand folders, check each file reads.
 
 Each file is probed and a short slice decoded, so a truncated or mislabelled file is reported
-with its reason in the library instead of failing later when it is selected.
+with its reason in the library instead of failing later when it is selected. Once every file
+has its status, the good ones are decoded whole (:func:`core.audio.verify.find_damage`, one
+block in memory at a time): a file damaged part way through is then marked ``"damaged"``, with
+how far it decodes.
 """
 
 from __future__ import annotations
@@ -53,6 +56,21 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return out
 
 
+def check_whole_file(entry: LibraryEntry, should_stop) -> LibraryEntry | None:
+    """Decode all of an ``"ok"`` entry's file; the ``"damaged"`` entry when it stops early."""
+    from core.audio.verify import find_damage
+
+    try:
+        damage = find_damage(entry.path, should_stop=should_stop)
+    except CelaeError as err:  # gone or changed since the quick check
+        return LibraryEntry(entry.path, "error", None, str(err))
+    if damage is None:
+        return None
+    # The duration is what decodes, so no window past the damage is offered.
+    return LibraryEntry(entry.path, "damaged", damage.decoded_seconds,
+                        f"{entry.name}: {damage.text()}")
+
+
 def check_file(path: Path) -> LibraryEntry:
     """Probe ``path`` and decode its first half second; a LibraryEntry with status and reason."""
     from core.audio.io import load_audio, probe
@@ -77,7 +95,8 @@ def check_file(path: Path) -> LibraryEntry:
 
 @dataclass(frozen=True)
 class EntryBatch:
-    """Files checked since the last batch, and the failures of the whole drop so far."""
+    """Files checked since the last batch, and the failures of the whole drop so far (in the
+    whole-file pass: the files found damaged so far)."""
 
     entries: list[LibraryEntry]
     failed: int
@@ -113,6 +132,7 @@ class DecodeWorker(BaseWorker):
             self.entries_ready.emit(EntryBatch(batch, len(failures),
                                                failures[0] if failures else ""))
 
+        good: list[LibraryEntry] = []
         for i, path in enumerate(files):
             if self.should_stop():
                 raise Cancelled
@@ -120,6 +140,8 @@ class DecodeWorker(BaseWorker):
             batch.append(entry)
             if entry.status == "error":
                 failures.append(entry.reason)
+            else:
+                good.append(entry)
             # The first file goes at once, so a single dropped song shows without delay.
             if i == 0 or time.monotonic() - sent >= BATCH_SECONDS:
                 send()
@@ -127,4 +149,20 @@ class DecodeWorker(BaseWorker):
             self.on_progress((i + 1) / len(files), f"Decoded {path.name}")
         if batch:
             send()
+        self._check_whole_files(good)
         return len(files)
+
+    def _check_whole_files(self, entries: list[LibraryEntry]) -> None:
+        """Second pass: each good file decoded whole; a damaged one is sent alone, at once.
+
+        No progress is reported: this quiet check must not push the reconstruction's figures
+        out of the status bar.
+        """
+        failures = 0
+        for entry in entries:
+            if self.should_stop():
+                raise Cancelled
+            found = check_whole_file(entry, self.should_stop)
+            if found is not None:
+                failures += 1
+                self.entries_ready.emit(EntryBatch([found], failures, found.reason))

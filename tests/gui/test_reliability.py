@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import re
 import subprocess
 import sys
 import time
@@ -235,6 +236,47 @@ def test_a_fifo_and_a_symlink_loop_dropped_are_named_for_what_they_are(qtbot, wi
     assert state.entry(fifo).reason == "pipe.wav: is a FIFO (named pipe), not a regular file"
     assert state.entry(loop).reason == ("loop.flac: symlink loop (the link points back at "
                                         "itself)")
+
+
+def test_an_mp3_damaged_in_the_middle_is_marked_with_how_far_it_decodes(qtbot, window, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor
+    from PySide6.QtTest import QTest
+
+    from celae_gui import theme
+    from tests.core.test_reliability_audio import write_damaged_mp3
+
+    # Twenty seconds, so a whole 5 s window lies before the damage at about 0:10.
+    good, bad = write_damaged_mp3(tmp_path, seconds=20)
+    state, panel = window.state, window.library_panel
+    before = state.current_path
+    drop_files(window, [good, bad])
+    # Its first half second decodes: the quick check passes it, the whole-file check does not.
+    qtbot.waitUntil(lambda: (e := state.entry(bad)) is not None and e.status == "damaged",
+                    timeout=30_000)
+    item = panel.item_for(bad)
+    assert re.fullmatch(r"middle\.mp3   ⚠ decodes only the first 0:(0[89]|1[01]) of 0:20 "
+                        r"\(truncated or damaged: header promises 441000 frames, only \d+ "
+                        r"could be decoded.*\)", item.text()), item.text()
+    assert item.toolTip() == state.entry(bad).reason
+    assert item.toolTip().startswith("middle.mp3: decodes only the first 0:")
+    assert item.foreground().color() == QColor(theme.WARNING)
+    assert "middle.mp3: decodes only the first" in window.error_label.toolTip()
+    assert state.entry(good).status == "ok"
+    assert panel.item_for(good).text().startswith("good.mp3   0:2")
+
+    # Its first part is still there to hear: a click selects it and reconstructs a window,
+    # and no window past the damage is offered.
+    rect = panel.list.visualItemRect(item)
+    QTest.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: state.current_path == bad and state.source("recon") is not None,
+                    timeout=60_000)
+    assert panel.last_offset() == pytest.approx(state.entry(bad).duration - 5.0)
+    assert panel.last_offset() < 7.0
+    # The next test's window has its song and edit back.
+    state.set_current_song(before)
+    qtbot.waitUntil(lambda: state.source("edited") is not None, timeout=60_000)
+    state.remove_entries([good, bad])
 
 
 def test_a_corrupt_latent_pca_is_not_shown_as_a_missing_one(qtbot, qapp, tmp_path):
