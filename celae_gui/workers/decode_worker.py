@@ -10,6 +10,7 @@ how far it decodes.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,28 +32,43 @@ PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 PICKLE_REFUSAL = ("a pickle file (a PyTorch checkpoint?) is never opened, as it could run "
                   "arbitrary code; models are folders with model.safetensors and config.json, "
                   "chosen in the model selector")
+UNLISTABLE = "permission denied (the folder cannot be listed)"
 
 
-def is_hidden(path: Path, root: Path) -> bool:
-    """True for a dot file or a file under a dot folder below ``root`` (``.hidden.wav``,
-    ``._song.mp3`` metadata forks, ``.git/``): a user never meant those as songs."""
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
+def _is_dir(path: Path) -> bool:
+    # Not Path.is_dir(): it raises PermissionError for a path inside a folder this user cannot
+    # enter, which crashed the whole drop; such a path is checked, and named, as a file.
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _audio_files(root: Path) -> list[Path]:
+    """The audio files below ``root`` (hidden ones skipped), plus each folder below it that
+    cannot be listed, so the library names it instead of skipping its songs unsaid."""
+    found: list[Path] = []
+
+    def unreadable(err: OSError) -> None:
+        found.append(Path(err.filename))
+
+    # Links to folders are not followed (as Path.rglob did): a link back up would loop.
+    for folder, dirs, files in os.walk(root, onerror=unreadable):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        # Not only regular files: a FIFO or a symlink loop named like audio is listed with its
+        # reason instead of vanishing.
+        found.extend(Path(folder) / f for f in files
+                     if Path(f).suffix.lower() in AUDIO_EXTENSIONS and not f.startswith("."))
+    return sorted(found)
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
     """Files as given, plus the audio files found (recursively, sorted, hidden ones skipped) in
-    the folders given."""
+    the folders given; a folder that cannot be listed is kept as a path of its own."""
     out: list[Path] = []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
-            # Not is_file(): a FIFO or a symlink loop named like audio is listed with its
-            # reason instead of vanishing.
-            out.extend(sorted(f for f in p.rglob("*")
-                              if f.suffix.lower() in AUDIO_EXTENSIONS and not f.is_dir()
-                              and not is_hidden(f, p)))
-        else:
-            out.append(p)
+        out.extend(_audio_files(p) if _is_dir(p) else [p])
     return out
 
 
@@ -75,6 +91,8 @@ def check_file(path: Path) -> LibraryEntry:
     """Probe ``path`` and decode its first half second; a LibraryEntry with status and reason."""
     from core.audio.io import load_audio, probe
 
+    if _is_dir(path) and not os.access(path, os.R_OK | os.X_OK):
+        return LibraryEntry(path, "error", None, f"{path.name}: {UNLISTABLE}")
     reason = regular_file_reason(path)
     if reason is None and not os.access(path, os.R_OK):
         reason = "permission denied"

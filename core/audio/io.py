@@ -27,7 +27,7 @@ import soxr
 from core.atomic import atomic_path
 from core.audio.quiet import quiet_native_stderr
 from core.audio.sniff import Sniff, explain_open_failure, has_vbr_header, sniff
-from core.bounded_read import regular_file_reason
+from core.bounded_read import os_reason, regular_file_reason
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
 from core.errors import AudioLoadError, AudioSaveError, TruncatedAudioError
 
@@ -100,7 +100,7 @@ def _open(path: str | os.PathLike) -> Iterator[_Opened]:
             sn = sniff(fh, size)
             vbr = sn.kind == "mp3" and has_vbr_header(fh)
     except OSError as err:
-        raise AudioLoadError(name, f"cannot read the file ({err.strerror or err})") from err
+        raise AudioLoadError(name, os_reason(err)) from err
     if sn.problem:
         raise AudioLoadError(name, sn.problem)
     try:

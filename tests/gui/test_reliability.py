@@ -279,6 +279,84 @@ def test_an_mp3_damaged_in_the_middle_is_marked_with_how_far_it_decodes(qtbot, w
     state.remove_entries([good, bad])
 
 
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def shared_folder():
+    """A temp folder every user can traverse (pytest's own is private to root) and a home in
+    it that every user can write."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="celae-nobody-"))
+    try:
+        folder.chmod(0o755)
+        home = folder / "home"
+        home.mkdir()
+        home.chmod(0o777)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _as_nobody(args: list[str], home: Path, timeout: float) -> subprocess.CompletedProcess:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+           "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1",
+           "QT_QPA_PLATFORM": "offscreen", "CELAE_SETTINGS_ORG": "celae-tests-nobody",
+           "CELAE_CACHE_DIR": str(home / "cache"), "CELAE_LOG_DIR": str(home / "logs"),
+           "CELAE_USER_MODELS_DIR": str(home / "models"), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([*NOBODY, sys.executable, *args], env=env, cwd=home,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_files_and_folders_this_user_cannot_read_say_permission_denied(shared_folder):
+    import json
+
+    from tests.gui.conftest import write_song
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root, to run the app as another user")
+    home = shared_folder / "home"
+    preflight = _as_nobody(["-c", "import PySide6.QtWidgets, numpy, soundfile, core, celae_gui"],
+                           home, 60)
+    if preflight.returncode != 0:
+        pytest.skip(f"user nobody cannot run this checkout's Python "
+                    f"({preflight.stderr.strip().splitlines()[-1:]})")
+    songs = shared_folder / "songs"
+    good = write_song(songs / "fine.wav", 0.5, 330.0)
+    locked = write_song(songs / "locked.wav", 0.5, 220.0)
+    locked.chmod(0o000)
+    hidden = write_song(shared_folder / "private" / "inside.wav", 0.5, 220.0)
+    closed = write_song(shared_folder / "closed" / "song.wav", 0.5, 220.0).parent
+    for folder in (songs, hidden.parent.parent):
+        folder.chmod(0o755)
+    hidden.parent.chmod(0o700)
+    closed.chmod(0o700)
+
+    done = _as_nobody([str(REPO / "tests" / "gui" / "nobody_library.py"),
+                       *map(str, (good, locked, hidden, closed))], home, 120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    items = report["items"]
+    assert items["fine.wav"]["status"] == "ok"
+    assert items["locked.wav"] == {"text": "locked.wav   ⚠ permission denied",
+                                   "tooltip": "locked.wav: permission denied", "status": "error"}
+    assert items["inside.wav"] == {"text": "inside.wav   ⚠ permission denied",
+                                   "tooltip": "inside.wav: permission denied", "status": "error"}
+    # A folder that cannot be listed is named, not "No audio files found there".
+    assert items["closed"] == {
+        "text": "closed   ⚠ permission denied (the folder cannot be listed)",
+        "tooltip": "closed: permission denied (the folder cannot be listed)", "status": "error"}
+    assert not any("No audio files" in m for m in report["messages"]), report["messages"]
+    assert report["load_audio"]["locked.wav"] == "locked.wav: permission denied"
+    assert report["load_audio"]["inside.wav"] == "inside.wav: permission denied"
+    for text in [*map(str, items.values()), *report["load_audio"].values()]:
+        assert "no such file" not in text.lower() and "not found" not in text
+        assert "damaged" not in text and "not an audio file" not in text
+
+
 def test_a_corrupt_latent_pca_is_not_shown_as_a_missing_one(qtbot, qapp, tmp_path):
     from core.latent.pca import PCA_FILE, fit_latent_pca, save_latent_pca
     from core.models.io import load_model
