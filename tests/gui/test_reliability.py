@@ -389,3 +389,61 @@ def test_screenshot_of_only_unreadable_songs_fails_at_once_with_the_reason(tmp_p
     assert done.returncode == 1
     assert "screenshot FAILED: none of the 1 songs could be read (bad.wav: " in done.stderr
     assert not (tmp_path / "shot.png").exists()
+
+
+# ---------------------------------------------------------------- nothing skipped is silent
+
+def test_the_train_dialog_lists_the_files_it_skipped_with_their_reasons(qtbot, window, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from tests.gui.conftest import write_song
+    from tests.gui.test_end_to_end import menu_action
+
+    data = tmp_path / "data"
+    for i in range(5):
+        genre = ("blues", "jazz")[i % 2]
+        write_song(data / genre / f"{genre}.{i:05d}.wav", 5.5, 200.0 + 60 * i, seed=i)
+    empty = data / "blues" / "empty.wav"
+    empty.write_bytes(b"")
+    notes = data / "jazz" / "notes.wav"
+    notes.write_text("not audio at all, only a few words\n" * 20)
+
+    menu_action(window, "Train &model…").trigger()
+    dialog = window.training_dialog
+    assert dialog.isVisible()
+    if dialog.generate_demo.isChecked():
+        QTest.mouseClick(dialog.generate_demo, Qt.MouseButton.LeftButton)
+    dialog.dataset.clear()
+    QTest.keyClicks(dialog.dataset, str(data))
+    dialog.arch.setCurrentText("CELAutoencoder3")
+    for spin, text in ((dialog.epochs, "1"), (dialog.batch_size, "2")):
+        spin.lineEdit().selectAll()
+        QTest.keyClicks(spin.lineEdit(), text)
+    dialog.device.setCurrentText("cpu")
+    dialog.model_name.clear()
+    QTest.keyClicks(dialog.model_name, "gui-skipped")
+    assert not dialog.skipped_button.isVisible()
+    with qtbot.waitSignal(dialog.model_trained, timeout=240_000):
+        QTest.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=30_000)
+    assert dialog.last_result.epochs_run == 1, dialog.last_error
+
+    # The run says how many files it left out, and a click shows which and why.
+    assert dialog.message.text().startswith("Done: ")
+    assert dialog.message.text().endswith("saved as gui-skipped (2 skipped input files)")
+    button = dialog.skipped_button
+    assert button.isVisible()
+    assert button.text() == "⚠ 2 input files were skipped, not trained on (show which and why)"
+    assert not dialog.skipped_list.isVisible()
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert dialog.skipped_list.isVisible()
+    assert button.text().endswith("(hide which and why)")
+    items = {dialog.skipped_list.item(i).text(): dialog.skipped_list.item(i).toolTip()
+             for i in range(dialog.skipped_list.count())}
+    assert items.pop("empty.wav: empty file (0 bytes)") == str(empty)
+    assert items == {"notes.wav: not an audio file (looks like text)": str(notes)}
+    assert "empty.wav: empty file (0 bytes)" in button.toolTip()
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert not dialog.skipped_list.isVisible()
+    dialog.close()
