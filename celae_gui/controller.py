@@ -109,6 +109,12 @@ class Controller(QObject):
             else:
                 self.state.error(f"{batch.failed} files could not be read (reasons in the "
                                  f"library): {batch.first_failure}")
+        damaged = [e for e in entries if e.status == "damaged" and self.state.entry(e.path)]
+        if damaged:
+            # Found by the whole-file pass, one file per batch and counted over the drop.
+            self.state.error(damaged[0].reason if batch.failed == 1 else
+                             f"{batch.failed} files decode only in part (reasons in the "
+                             f"library): {damaged[0].reason}")
         ok = [e for e in entries if e.status == "ok"]
         if ok and self.auto_select and self.state.current_path is None:
             self.state.set_current_song(ok[0].path)

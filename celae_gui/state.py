@@ -34,7 +34,9 @@ class LibraryEntry:
     """One song of the library.
 
     ``status`` is ``"pending"`` while the decode worker probes it, ``"ok"`` or ``"error"`` after
-    (then ``reason`` says why, e.g. ``"song.mp3: not an audio file"``).
+    (then ``reason`` says why, e.g. ``"song.mp3: not an audio file"``), and ``"damaged"`` when
+    the file opens but decodes only up to a point (``reason`` says how far; ``duration`` is the
+    part that decodes, whose windows still reconstruct).
     """
 
     path: Path

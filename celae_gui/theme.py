@@ -16,6 +16,7 @@ TEXT = "#d8dce6"
 MUTED = "#8b93a7"
 ACCENT = "#4fa3ff"
 ERROR = "#ff5c5c"
+WARNING = "#ffc857"
 
 TRACE_COLOURS = {"original": "#9aa5b8", "recon": "#ffa94d", "edited": "#5ce1a6"}
 """Colour of each audio source in every plot and in the transport's A/B/C buttons."""

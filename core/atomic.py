@@ -2,7 +2,8 @@
 
 A process killed at any moment leaves either the old file or the new one under the final name,
 never half of one. Temp files carry a recognisable prefix so the next save can sweep away those a
-killed writer left behind.
+killed writer left behind. Files that only make sense together (weights and the config that
+holds their checksum) are staged with :func:`atomic_group` and replace their targets together.
 """
 
 from __future__ import annotations
@@ -92,15 +93,8 @@ def sweep_stale_temps(folder: str | os.PathLike, target_name: str | None = None)
     return removed
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temp path beside ``path``; on success it replaces ``path`` atomically.
-
-    For writers that want a file name (``soundfile.write``, ``safetensors.save_file``). The temp
-    keeps ``path``'s suffix so format detection by extension still works. On error the temp is
-    removed and ``path`` is untouched.
-    """
-    path = Path(path)
+def _temp_beside(path: Path) -> Path:
+    """A new empty temp file in ``path``'s folder (created if needed), named after ``path``."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         sweep_stale_temps(path.parent, path.name)
@@ -111,23 +105,93 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except OSError as err:
         raise WriteError(path, write_reason(err)) from err
     os.close(fd)
-    tmp = Path(tmp_name)
+    return Path(tmp_name)
+
+
+def _is_write_failure(err: BaseException) -> bool:
+    # safetensors reports a full disk as its own SafetensorError, not an OSError.
+    return ((isinstance(err, OSError) and not isinstance(err, FileError))
+            or type(err).__name__ == "SafetensorError")
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Turn a failed write inside the block into a WriteError that names ``path``."""
     try:
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _final_mode(path))
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        yield
     except BaseException as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        # safetensors reports a full disk as its own SafetensorError, not an OSError.
-        if (isinstance(err, OSError) and not isinstance(err, FileError)) \
-                or type(err).__name__ == "SafetensorError":
+        if _is_write_failure(err):
             raise WriteError(path, write_reason(err)) from err
         raise
+
+
+class AtomicGroup:
+    """Files staged side by side that replace their targets only once all of them are written.
+
+    A model is ``model.safetensors`` plus a ``config.json`` holding the weights' checksum;
+    replacing the weights and then failing to write the config (a full disk) would leave a new
+    folder with weights and no config, or an old config that no longer matches. Staged here,
+    a failure in any file leaves every target as it was. Use through :func:`atomic_group`.
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+
+    @contextlib.contextmanager
+    def path(self, target: str | os.PathLike) -> Iterator[Path]:
+        """Yield a temp path for ``target``; a failed write in the block names ``target``."""
+        target = Path(target)
+        tmp = _temp_beside(target)
+        self._staged.append((target, tmp))
+        with _naming(target):
+            yield tmp
+
+    def _commit(self) -> None:
+        for target, tmp in self._staged:
+            with _naming(target):
+                with open(tmp, "rb+") as fh:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(tmp, _final_mode(target))
+        for target, tmp in self._staged:
+            with _naming(target):
+                os.replace(tmp, target)
+        for folder in dict.fromkeys(target.parent for target, _ in self._staged):
+            _fsync_dir(folder)
+
+    def _discard(self) -> None:
+        for _target, tmp in self._staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_group() -> Iterator[AtomicGroup]:
+    """Stage several files with :meth:`AtomicGroup.path`; all replace their targets at the end.
+
+    On any error every temp is removed and every target is left untouched; a failed write
+    (full disk, read-only folder, file-size limit) is a :class:`core.errors.WriteError` naming
+    the file being written.
+    """
+    group = AtomicGroup()
+    try:
+        yield group
+        group._commit()
+    except BaseException:
+        group._discard()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temp path beside ``path``; on success it replaces ``path`` atomically.
+
+    For writers that want a file name (``soundfile.write``, ``safetensors.save_file``). The temp
+    keeps ``path``'s suffix so format detection by extension still works. On error the temp is
+    removed and ``path`` is untouched.
+    """
+    with atomic_group() as group, group.path(path) as tmp:
+        yield tmp
 
 
 def write_reason(err: BaseException) -> str:
@@ -135,7 +199,7 @@ def write_reason(err: BaseException) -> str:
     code = getattr(err, "errno", None)
     text = str(err)
     if code == errno.ENOSPC or "No space left" in text or "StorageFull" in text:
-        return "could not write: the disk is full (the previous file, if any, is intact)"
+        return "could not write: no space left on device (the previous file, if any, is intact)"
     if code in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"could not write: the folder is not writable ({os.strerror(code)})"
     reason = getattr(err, "strerror", None) or text.splitlines()[0][:200] if text else repr(err)

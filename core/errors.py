@@ -26,6 +26,20 @@ class AudioLoadError(FileError):
     """An audio file could not be read (not audio, truncated, empty, unsupported...)."""
 
 
+class TruncatedAudioError(AudioLoadError):
+    """An audio file decodes only up to a point: truncated, or damaged part way through.
+
+    ``decoded_seconds`` is how far from the start it decodes, ``total_seconds`` the length its
+    header promises.
+    """
+
+    def __init__(self, path: str | os.PathLike, reason: str, decoded_seconds: float,
+                 total_seconds: float):
+        super().__init__(path, reason)
+        self.decoded_seconds = decoded_seconds
+        self.total_seconds = total_seconds
+
+
 class AudioSaveError(FileError):
     """Audio could not be written."""
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from core.atomic import atomic_path, atomic_write_text
+from core.atomic import atomic_group
 from core.bounded_read import open_regular, os_reason, parse_json, read_bounded
 from core.errors import ModelLoadError, TrainingError
 
@@ -158,16 +158,22 @@ def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor],
     ------
     TrainingError
         A tensor holds NaN or infinity (nothing is written).
+    WriteError
+        A file could not be written (full disk, read-only folder); neither file is replaced
+        and no temp file is left.
     """
     path = Path(path)
     if path.suffix != ".safetensors":
         raise ValueError(f"{path.name}: tensors are saved to a .safetensors file")
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
     check_finite(tensors, path.name)
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp))
-    doc = {"meta": meta or {}, "tensors_sha256": sha256_file(path)}
-    atomic_write_text(path.with_suffix(".json"), json.dumps(doc, indent=2))
+    # Staged together: new tensors beside the old JSON would fail its checksum on every load.
+    with atomic_group() as group:
+        with group.path(path) as tmp:
+            save_file(tensors, str(tmp))
+            doc = {"meta": meta or {}, "tensors_sha256": sha256_file(tmp)}
+        with group.path(path.with_suffix(".json")) as tmp:
+            tmp.write_text(json.dumps(doc, indent=2), encoding="utf-8")
     return path
 
 

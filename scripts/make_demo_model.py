@@ -94,7 +94,7 @@ def _refit_pca(out: Path, data: Path) -> int:
     from core.data import load_clips, scan_dataset, split_by_song
     from core.latent.pca import fit_latent_pca, save_latent_pca
     from core.models.io import load_model
-    from core.training.trainer import PCA_CLIPS
+    from core.training.pca_step import PCA_CLIPS
 
     loaded = load_model(out)
     clips = load_clips(scan_dataset(data))

@@ -1,5 +1,8 @@
 """Train a model in the background: settings, live loss curves, progress, ETA, epoch table.
 
+Input files left out of the run (empty, not audio, damaged) are counted under the progress line
+when it ends; the count is a button that shows each file with its reason.
+
 The dialog is modeless: the workbench stays usable while a run goes on. Cancel stops within one
 batch and keeps the last checkpoint; Resume continues that run. Closing the dialog or the app
 during a run asks first (``training/quit_answer`` in the settings can answer for tests), then
@@ -22,6 +25,8 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHeaderView,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -126,8 +131,39 @@ class TrainingDialog(RunDialog):
         # Every column shares the width, so the last one is never cut off behind a scroll bar.
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.skipped_button = QPushButton()
+        self.skipped_button.setCheckable(True)
+        self.skipped_button.setFlat(True)
+        self.skipped_button.setStyleSheet(f"color: {theme.WARNING}; text-align: left;")
+        self.skipped_button.toggled.connect(self._on_skipped_toggled)
+        self.skipped_list = QListWidget()
+        self.skipped_list.setWordWrap(True)
+        self._show_skipped([])
+        view.addWidget(self.skipped_button)
+        view.addWidget(self.skipped_list, 1)
         view.addWidget(self.table, 2)
         return view
+
+    # --- skipped input files -----------------------------------------------------------------
+    def _show_skipped(self, skipped: list[dict[str, str]]) -> None:
+        """List ``TrainResult.skipped`` (``{"path", "reason"}`` each); hide the row when empty."""
+        self.skipped_list.clear()
+        for entry in skipped:
+            item = QListWidgetItem(f"{Path(entry['path']).name}: {entry['reason']}")
+            item.setToolTip(entry["path"])
+            self.skipped_list.addItem(item)
+        lines = [f"{Path(e['path']).name}: {e['reason']}" for e in skipped]
+        self.skipped_button.setToolTip("\n".join(lines))
+        self.skipped_button.setVisible(bool(skipped))
+        self.skipped_button.setChecked(False)
+        self._on_skipped_toggled(False)
+
+    def _on_skipped_toggled(self, shown: bool) -> None:
+        n = self.skipped_list.count()
+        files = "1 input file was" if n == 1 else f"{n} input files were"
+        self.skipped_button.setText(f"⚠ {files} skipped, not trained on "
+                                    f"({'hide' if shown else 'show'} which and why)")
+        self.skipped_list.setVisible(shown and n > 0)
 
     def showEvent(self, event) -> None:  # noqa: N802
         # The registry imports torch, which must stay off the launch path: list it on first show.
@@ -211,6 +247,7 @@ class TrainingDialog(RunDialog):
                 return
             data = Path(text)
             settings.write_value("folders/dataset", text)
+        self._show_skipped([])
         if not resume:
             self._train_losses.clear()
             self._valid_losses.clear()
@@ -271,8 +308,14 @@ class TrainingDialog(RunDialog):
 
     def _on_result(self, result) -> None:
         self.last_result = result
+        skipped = list(getattr(result, "skipped", []))
+        n = len(skipped)
+        note = f" ({n} skipped input file{'' if n == 1 else 's'})" if n else ""
+        warnings = "".join(f". ⚠ {w}" for w in getattr(result, "warnings", []))
         self._show_done(f"Done: best valid loss {result.best_valid_loss:.5f} at epoch "
-                        f"{result.best_epoch}; saved as {self.output_folder().name}")
+                        f"{result.best_epoch}; saved as {self.output_folder().name}"
+                        f"{note}{warnings}")
+        self._show_skipped(skipped)
         if result.out_dir is not None:
             self.model_trained.emit(Path(result.out_dir))
 

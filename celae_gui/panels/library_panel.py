@@ -1,8 +1,10 @@
 """The song library: files and folders dropped or opened, each with its decode status.
 
 Bad files stay in the list with a red icon and their reason as tooltip and status text, so a
-user sees what failed and why while the rest load. Below the list, the clip window: which 5 s
-of the selected song are reconstructed, or the whole song.
+user sees what failed and why while the rest load. A file that opens but decodes only up to a
+point (found once the whole file was decoded in the background) turns amber with how far it
+decodes; its first part can still be selected and reconstructed. Below the list, the clip
+window: which 5 s of the selected song are reconstructed, or the whole song.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from celae_gui import theme
 from celae_gui.state import AppState, ClipWindow, LibraryEntry
 from core.constants import CLIP_SECONDS
 
-STATUS_COLOURS = {"pending": "#6b7385", "ok": "#5ce1a6", "error": theme.ERROR}
+STATUS_COLOURS = {"pending": "#6b7385", "ok": "#5ce1a6", "error": theme.ERROR,
+                  "damaged": theme.WARNING}
+STATUS_TEXT_COLOURS = {"pending": theme.MUTED, "error": theme.ERROR, "damaged": theme.WARNING}
 PATH_ROLE = Qt.ItemDataRole.UserRole
 MAX_OFFSET_S = 1_000_000.0
 
@@ -77,7 +81,7 @@ def describe(entry: LibraryEntry) -> str:
     if entry.status == "ok" and entry.duration is not None:
         minutes, seconds = divmod(entry.duration, 60)
         return f"{entry.name}   {int(minutes)}:{seconds:04.1f}"
-    if entry.status == "error":
+    if entry.status in ("error", "damaged"):
         return f"{entry.name}   ⚠ {entry.reason.removeprefix(entry.name + ': ')}"
     return f"{entry.name}   decoding…"
 
@@ -188,11 +192,9 @@ class LibraryPanel(FileDropTarget, QGroupBox):
         for entry in self._state.library:
             item = QListWidgetItem(self._icons[entry.status], describe(entry))
             item.setData(PATH_ROLE, str(entry.path))
-            item.setToolTip(entry.reason if entry.status == "error" else str(entry.path))
-            if entry.status == "error":
-                item.setForeground(QColor(theme.ERROR))
-            elif entry.status == "pending":
-                item.setForeground(QColor(theme.MUTED))
+            item.setToolTip(entry.reason or str(entry.path))
+            if entry.status in STATUS_TEXT_COLOURS:
+                item.setForeground(QColor(STATUS_TEXT_COLOURS[entry.status]))
             self.list.addItem(item)
             if entry.path == current:
                 self.list.setCurrentItem(item)
@@ -209,6 +211,8 @@ class LibraryPanel(FileDropTarget, QGroupBox):
         if entry is not None and entry.status == "error":
             self._state.error(entry.reason)
             return
+        if entry is not None and entry.status == "damaged":
+            self._state.error(entry.reason)
         self._state.set_current_song(path)
 
     def _on_current_song_changed(self, path) -> None:

@@ -27,9 +27,9 @@ import soxr
 from core.atomic import atomic_path
 from core.audio.quiet import quiet_native_stderr
 from core.audio.sniff import Sniff, explain_open_failure, has_vbr_header, sniff
-from core.bounded_read import regular_file_reason
+from core.bounded_read import os_reason, regular_file_reason
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
-from core.errors import AudioLoadError, AudioSaveError
+from core.errors import AudioLoadError, AudioSaveError, TruncatedAudioError
 
 MIN_SAMPLE_RATE = 1_000
 """Lowest source sample rate accepted, in Hz; below it a header is damaged, not audio."""
@@ -100,7 +100,7 @@ def _open(path: str | os.PathLike) -> Iterator[_Opened]:
             sn = sniff(fh, size)
             vbr = sn.kind == "mp3" and has_vbr_header(fh)
     except OSError as err:
-        raise AudioLoadError(name, f"cannot read the file ({err.strerror or err})") from err
+        raise AudioLoadError(name, os_reason(err)) from err
     if sn.problem:
         raise AudioLoadError(name, sn.problem)
     try:
@@ -216,8 +216,7 @@ def _stream(opened: _Opened, start: int, count: int, sample_rate: int) -> Iterat
             # A failed read of a long MP3 block loses the whole block: find how far the file
             # really decodes, so the message does not claim that nothing could be.
             good = _decodable_frames(info.path, start + done, want) if want > 1 else 0
-            raise AudioLoadError(info.path, _short_reason(info, start + done + good,
-                                                          err)) from err
+            raise _truncated(info, start + done + good, err) from err
         if len(got) == 0:
             break
         # NaN/Inf in damaged float files are reported just below, not warned about here.
@@ -245,7 +244,7 @@ def _stream(opened: _Opened, start: int, count: int, sample_rate: int) -> Iterat
         # A source shorter than one output period still holds a sample: keep it.
         yield first
     if opened.slack is not None and done < count - opened.slack:
-        raise AudioLoadError(info.path, _short_reason(info, start + done, None))
+        raise _truncated(info, start + done, None)
 
 
 def _decodable_frames(path: Path, start: int, limit: int) -> int:
@@ -270,6 +269,12 @@ def _finite(out: np.ndarray, info: AudioInfo) -> np.ndarray:
     if not np.isfinite(out).all():
         raise AudioLoadError(info.path, "damaged float data (samples too large to resample)")
     return out
+
+
+def _truncated(info: AudioInfo, decoded: int, err: BaseException | None) -> AudioLoadError:
+    """The error of a file that decodes only up to source frame ``decoded``."""
+    return TruncatedAudioError(info.path, _short_reason(info, decoded, err),
+                               decoded / info.sample_rate, info.duration)
 
 
 def _short_reason(info: AudioInfo, decoded: int, err: BaseException | None) -> str:

@@ -247,6 +247,8 @@ def cmd_train(args) -> Result:
     skipped = data.get("skipped") or []
     note = (f" ({len(skipped)} input files skipped; each is listed above with its reason)"
             if skipped else "")
+    if data.get("warnings"):
+        note += " (without its latent PCA: see the warning above)"
     return Result(f"saved model to {args.out}{note}", {"out": str(args.out), **data})
 
 

@@ -43,11 +43,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from core.atomic import atomic_path, atomic_write_text
+from core.atomic import atomic_path, atomic_write_text, write_reason
 from core.audio.io import load_audio, split_clips
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
 from core.data.dataset import DatasetIndex, Song
-from core.errors import AudioLoadError, DatasetError
+from core.errors import AudioLoadError, DatasetError, WriteError
 from core.paths import cache_dir
 from core.progress import Cancelled, ProgressFn, StopFn, Throttle, never_stop, no_progress
 
@@ -256,6 +256,9 @@ def load_clips(index: DatasetIndex, *, clip_samples: int = CLIP_SAMPLES,
     DatasetError
         No song could be decoded (a few reasons are listed). Songs that fail while others load
         are reported in ``ClipSet.errors`` instead.
+    WriteError
+        The cache could not be written (a full disk): no partial entry is left, and the
+        message says where the cache is.
     """
     report = Throttle(on_progress or no_progress)
     stop = should_stop or never_stop
@@ -276,19 +279,33 @@ def load_clips(index: DatasetIndex, *, clip_samples: int = CLIP_SAMPLES,
     if cached is not None:
         report(1.0, f"Opened {len(cached)} clips from the cache{_skipped_note(cached)}")
         return cached
-    folder.mkdir(parents=True, exist_ok=True)
-    song_ids, counts, checksums, errors = _decode_all(index, data_path, sample_rate, clip_samples,
-                                           max_clips_per_song, workers, report, stop)
-    if not song_ids:
-        errors = [SongError(*e) for e in index.skipped] + errors
-        reasons = "; ".join(f"{Path(e.path).name}: {e.reason}" for e in errors[:3])
-        raise DatasetError(f"{index.root}: none of the {len(errors)} songs could be decoded "
-                           f"({reasons}{'; ...' if len(errors) > 3 else ''})")
-    atomic_write_text(meta_path, json.dumps({
-        "version": CACHE_VERSION, "key": key, "root": str(index.root),
-        "sample_rate": int(sample_rate), "clip_samples": int(clip_samples),
-        "n_clips": int(sum(counts)), "song_ids": song_ids, "clip_counts": counts,
-        "checksums": checksums, "errors": [list(e) for e in errors]}))
+    try:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise WriteError(folder, write_reason(err)) from err
+        song_ids, counts, checksums, errors = _decode_all(
+            index, data_path, sample_rate, clip_samples, max_clips_per_song, workers, report,
+            stop)
+        if not song_ids:
+            errors = [SongError(*e) for e in index.skipped] + errors
+            reasons = "; ".join(f"{Path(e.path).name}: {e.reason}" for e in errors[:3])
+            raise DatasetError(f"{index.root}: none of the {len(errors)} songs could be decoded "
+                               f"({reasons}{'; ...' if len(errors) > 3 else ''})")
+        try:
+            atomic_write_text(meta_path, json.dumps({
+                "version": CACHE_VERSION, "key": key, "root": str(index.root),
+                "sample_rate": int(sample_rate), "clip_samples": int(clip_samples),
+                "n_clips": int(sum(counts)), "song_ids": song_ids, "clip_counts": counts,
+                "checksums": checksums, "errors": [list(e) for e in errors]}))
+        except BaseException:
+            # Without its JSON the data file is no entry, only space taken from a full disk.
+            data_path.unlink(missing_ok=True)
+            raise
+    except WriteError as err:
+        # The entry's name is a hash: say where the cache is and how to move it.
+        raise WriteError(err.path, f"{err.reason}; the clip cache is in {folder}: free space "
+                         "there or set CELAE_CACHE_DIR to another disk") from err
     _evict(folder, tag, key)
     result = _open_entry(meta_path, data_path, key, index)
     if result is None:

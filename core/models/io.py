@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from core.atomic import atomic_path, atomic_write_text
+from core.atomic import atomic_group
 from core.bounded_read import read_bounded
 from core.constants import MODEL_FORMAT_VERSION
 from core.errors import ModelLoadError
@@ -123,6 +123,9 @@ def save_model(model: Autoencoder, folder: str | os.PathLike, *, summary: dict |
     ------
     TrainingError
         A weight is NaN or infinite (nothing is written).
+    WriteError
+        A file could not be written (full disk, read-only folder); neither file is replaced
+        and no temp file is left.
     """
     folder = Path(folder)
     if not model.arch:
@@ -145,11 +148,14 @@ def save_model(model: Autoencoder, folder: str | os.PathLike, *, summary: dict |
     }
     text_probe = json.dumps(meta)  # fail on unserialisable summary/metrics before writing
     del text_probe
-    weights = folder / WEIGHTS_NAME
-    with atomic_path(weights) as tmp:
-        save_file(state, str(tmp), metadata={"format": FORMAT_NAME, "arch": model.arch})
-    meta["weights_sha256"] = sha256_file(weights)
-    atomic_write_text(folder / CONFIG_NAME, json.dumps(meta, indent=2))
+    # Both files are staged before either is replaced: weights without their config (or beside
+    # a config whose checksum they no longer match) would be a folder that does not load.
+    with atomic_group() as group:
+        with group.path(folder / WEIGHTS_NAME) as tmp:
+            save_file(state, str(tmp), metadata={"format": FORMAT_NAME, "arch": model.arch})
+            meta["weights_sha256"] = sha256_file(tmp)
+        with group.path(folder / CONFIG_NAME) as tmp:
+            tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return folder
 
 

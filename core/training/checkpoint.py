@@ -76,9 +76,14 @@ def save_checkpoint(folder: str | os.PathLike, state: dict[str, Any]) -> None:
         _test_pause()
     digest = sha256_file(folder / name)
     doc = {"format": CHECKPOINT_FORMAT, "tensors_file": name, "sha256": digest, "state": encoded}
-    with atomic_path(folder / STATE_NAME) as tmp:
-        tmp.write_text(json.dumps(doc), encoding="utf-8")
-        _test_pause()
+    try:
+        with atomic_path(folder / STATE_NAME) as tmp:
+            tmp.write_text(json.dumps(doc), encoding="utf-8")
+            _test_pause()
+    except BaseException:
+        # Nothing points at the new tensors yet: on a full disk they would only hold its space.
+        (folder / name).unlink(missing_ok=True)
+        raise
     for entry in folder.iterdir():
         if (entry.name.startswith(_TENSORS_PREFIX) and entry.name.endswith(_TENSORS_SUFFIX)
                 and entry.name != name):

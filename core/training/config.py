@@ -204,6 +204,9 @@ class TrainResult:
         The model folder written, if any.
     skipped : list of dict
         ``{"path", "reason"}`` of every input file left out of the run.
+    warnings : list of str
+        What went wrong after the model was saved (its latent PCA could not be written, say);
+        the model in ``out_dir`` is complete all the same.
     """
 
     model: nn.Module
@@ -214,6 +217,7 @@ class TrainResult:
     stopped_early: bool
     out_dir: Path | None
     skipped: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without the model)."""
@@ -221,7 +225,7 @@ class TrainResult:
                 "best_valid_loss": self.best_valid_loss, "epochs_run": self.epochs_run,
                 "stopped_early": self.stopped_early,
                 "out_dir": str(self.out_dir) if self.out_dir else None,
-                "skipped": self.skipped}
+                "skipped": self.skipped, "warnings": self.warnings}
 
 
 def check_setting(ok: bool, message: str) -> None:

@@ -47,12 +47,11 @@ from core.training.checkpoint import checkpoint_exists, load_checkpoint, save_ch
 from core.training.config import EpochRecord, TrainConfig, TrainResult
 from core.training.data import TrainingData, prepare_data
 from core.training.distributed import DistContext, setup_distributed
+from core.training.pca_step import save_training_pca
 from core.training.run_lock import run_lock
 from core.training.threads import torch_settings
 
 CHECKPOINT_DIRNAME = "checkpoint"
-PCA_CLIPS = 256
-"""Training clips the latent PCA stored with a model is fitted on."""
 SI_SDR_CLIPS = 4
 """Validation clips whose SI-SDR is reported each epoch (a cheap, audible-quality figure)."""
 
@@ -405,26 +404,8 @@ class _Run:
             raise TrainingError(f"{CHECKPOINT_DIRNAME}: checkpoint does not fit the model or is "
                                 f"damaged ({type(exc).__name__}: {exc})") from None
 
-
-    def _save_latent_pca(self) -> None:
-        """Fit the latent PCA on (up to 256) training clips and store it beside the model.
-
-        The app's principal-direction sliders and the 2-D map read it; a failure here is logged
-        and never costs the trained model.
-        """
-        from core.latent.pca import fit_latent_pca, save_latent_pca
-
-        train = np.asarray(self.data.train)
-        if len(train) > PCA_CLIPS:
-            train = train[np.linspace(0, len(train) - 1, PCA_CLIPS).round().astype(int)]
-        self.report(0.9995, "fitting the latent PCA")
-        try:
-            clips = self.data.clips.float_batch(np.sort(train))
-            save_latent_pca(fit_latent_pca(self.model, clips), self.out_dir)
-        except (ValueError, RuntimeError, OSError) as exc:
-            logging.getLogger(__name__).warning("latent PCA not saved: %s", exc)
-
     def _finish(self) -> TrainResult:
+        warnings: list[str] = []
         self.model.load_state_dict(self.best_state)
         self.model.eval()
         if self.out_dir is not None and self.ctx.is_main:
@@ -441,7 +422,9 @@ class _Run:
             metrics = {"valid_loss": self.best_valid, "valid_si_sdr": best.get("valid_si_sdr"),
                        "train_loss": best.get("train_loss")}
             save_model(self.model, self.out_dir, summary=summary, metrics=metrics)
-            self._save_latent_pca()
+            pca_warning = save_training_pca(self.model, self.data, self.out_dir, self.report)
+            if pca_warning:
+                warnings.append(pca_warning)
         self.ctx.barrier()
         self.report(1.0, f"done: best valid loss {self.best_valid:.5f} at epoch "
                     f"{self.best_epoch}")
@@ -450,7 +433,8 @@ class _Run:
                            epochs_run=self.epoch, stopped_early=self.stopped_early,
                            out_dir=self.out_dir,
                            skipped=[{"path": e.path, "reason": e.reason}
-                                    for e in getattr(self.data.clips, "errors", ())])
+                                    for e in getattr(self.data.clips, "errors", ())],
+                           warnings=warnings)
 
 
 def _count(value: Any, name: str) -> int:

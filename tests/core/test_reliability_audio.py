@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +12,10 @@ import soundfile as sf
 
 from core.audio.io import load_audio, probe
 from core.audio.metrics import quality
+from core.audio.verify import find_damage
 from core.cli.main import main
 from core.errors import AudioLoadError
+from core.progress import Cancelled
 
 
 def test_a_valid_wav_whose_name_is_not_utf8_decodes(tmp_path):
@@ -24,19 +28,25 @@ def test_a_valid_wav_whose_name_is_not_utf8_decodes(tmp_path):
     assert x.shape == (2_000,) and np.allclose(x, 1.0)
 
 
-@pytest.fixture
-def damaged_mp3(tmp_path):
-    """Ten seconds of MP3 with 4 kB of garbage written over its middle."""
-    t = np.arange(10 * 22_050) / 22_050
-    good = tmp_path / "good.mp3"
+def write_damaged_mp3(folder: Path, seconds: int = 10) -> tuple[Path, Path]:
+    """``good.mp3``, ``seconds`` of a tone, and ``middle.mp3``: the same with 4 kB of garbage
+    written over its middle."""
+    t = np.arange(seconds * 22_050) / 22_050
+    good = folder / "good.mp3"
     sf.write(good, (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 22_050,
              format="MP3")
     raw = bytearray(good.read_bytes())
     mid = len(raw) // 2
     raw[mid:mid + 4_000] = np.random.default_rng(0).integers(0, 256, 4_000, np.uint8).tobytes()
-    bad = tmp_path / "middle.mp3"
+    bad = folder / "middle.mp3"
     bad.write_bytes(bytes(raw))
-    return bad
+    return good, bad
+
+
+@pytest.fixture
+def damaged_mp3(tmp_path):
+    """Ten seconds of MP3 with 4 kB of garbage written over its middle."""
+    return write_damaged_mp3(tmp_path)[1]
 
 
 def test_an_mp3_damaged_in_the_middle_says_its_first_half_decodes(damaged_mp3, capfd):
@@ -49,6 +59,16 @@ def test_an_mp3_damaged_in_the_middle_says_its_first_half_decodes(damaged_mp3, c
     # libmpg123's own "Note: Illegal Audio-MPEG-Header" lines stay off the terminal.
     err = capfd.readouterr().err
     assert "Note:" not in err and "libmpg123" not in err
+
+
+def test_the_whole_file_check_says_how_far_a_damaged_mp3_decodes(damaged_mp3):
+    damage = find_damage(damaged_mp3)
+    assert re.fullmatch(r"decodes only the first 0:0[3-6] of 0:10", damage.summary())
+    assert damage.text().startswith(f"{damage.summary()} (truncated or damaged: header "
+                                    "promises 220500 frames, only ")
+    assert find_damage(damaged_mp3.with_name("good.mp3")) is None
+    with pytest.raises(Cancelled):
+        find_damage(damaged_mp3.with_name("good.mp3"), should_stop=lambda: True)
 
 
 def test_a_silent_one_sample_reference_gives_a_bounded_mr_stft():

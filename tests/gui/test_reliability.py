@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import re
 import subprocess
 import sys
 import time
@@ -237,6 +238,125 @@ def test_a_fifo_and_a_symlink_loop_dropped_are_named_for_what_they_are(qtbot, wi
                                         "itself)")
 
 
+def test_an_mp3_damaged_in_the_middle_is_marked_with_how_far_it_decodes(qtbot, window, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor
+    from PySide6.QtTest import QTest
+
+    from celae_gui import theme
+    from tests.core.test_reliability_audio import write_damaged_mp3
+
+    # Twenty seconds, so a whole 5 s window lies before the damage at about 0:10.
+    good, bad = write_damaged_mp3(tmp_path, seconds=20)
+    state, panel = window.state, window.library_panel
+    before = state.current_path
+    drop_files(window, [good, bad])
+    # Its first half second decodes: the quick check passes it, the whole-file check does not.
+    qtbot.waitUntil(lambda: (e := state.entry(bad)) is not None and e.status == "damaged",
+                    timeout=30_000)
+    item = panel.item_for(bad)
+    assert re.fullmatch(r"middle\.mp3   ⚠ decodes only the first 0:(0[89]|1[01]) of 0:20 "
+                        r"\(truncated or damaged: header promises 441000 frames, only \d+ "
+                        r"could be decoded.*\)", item.text()), item.text()
+    assert item.toolTip() == state.entry(bad).reason
+    assert item.toolTip().startswith("middle.mp3: decodes only the first 0:")
+    assert item.foreground().color() == QColor(theme.WARNING)
+    assert "middle.mp3: decodes only the first" in window.error_label.toolTip()
+    assert state.entry(good).status == "ok"
+    assert panel.item_for(good).text().startswith("good.mp3   0:2")
+
+    # Its first part is still there to hear: a click selects it and reconstructs a window,
+    # and no window past the damage is offered.
+    rect = panel.list.visualItemRect(item)
+    QTest.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: state.current_path == bad and state.source("recon") is not None,
+                    timeout=60_000)
+    assert panel.last_offset() == pytest.approx(state.entry(bad).duration - 5.0)
+    assert panel.last_offset() < 7.0
+    # The next test's window has its song and edit back.
+    state.set_current_song(before)
+    qtbot.waitUntil(lambda: state.source("edited") is not None, timeout=60_000)
+    state.remove_entries([good, bad])
+
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def shared_folder():
+    """A temp folder every user can traverse (pytest's own is private to root) and a home in
+    it that every user can write."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="celae-nobody-"))
+    try:
+        folder.chmod(0o755)
+        home = folder / "home"
+        home.mkdir()
+        home.chmod(0o777)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _as_nobody(args: list[str], home: Path, timeout: float) -> subprocess.CompletedProcess:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+           "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1",
+           "QT_QPA_PLATFORM": "offscreen", "CELAE_SETTINGS_ORG": "celae-tests-nobody",
+           "CELAE_CACHE_DIR": str(home / "cache"), "CELAE_LOG_DIR": str(home / "logs"),
+           "CELAE_USER_MODELS_DIR": str(home / "models"), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([*NOBODY, sys.executable, *args], env=env, cwd=home,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_files_and_folders_this_user_cannot_read_say_permission_denied(shared_folder):
+    import json
+
+    from tests.gui.conftest import write_song
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root, to run the app as another user")
+    home = shared_folder / "home"
+    preflight = _as_nobody(["-c", "import PySide6.QtWidgets, numpy, soundfile, core, celae_gui"],
+                           home, 60)
+    if preflight.returncode != 0:
+        pytest.skip(f"user nobody cannot run this checkout's Python "
+                    f"({preflight.stderr.strip().splitlines()[-1:]})")
+    songs = shared_folder / "songs"
+    good = write_song(songs / "fine.wav", 0.5, 330.0)
+    locked = write_song(songs / "locked.wav", 0.5, 220.0)
+    locked.chmod(0o000)
+    hidden = write_song(shared_folder / "private" / "inside.wav", 0.5, 220.0)
+    closed = write_song(shared_folder / "closed" / "song.wav", 0.5, 220.0).parent
+    for folder in (songs, hidden.parent.parent):
+        folder.chmod(0o755)
+    hidden.parent.chmod(0o700)
+    closed.chmod(0o700)
+
+    done = _as_nobody([str(REPO / "tests" / "gui" / "nobody_library.py"),
+                       *map(str, (good, locked, hidden, closed))], home, 120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    items = report["items"]
+    assert items["fine.wav"]["status"] == "ok"
+    assert items["locked.wav"] == {"text": "locked.wav   ⚠ permission denied",
+                                   "tooltip": "locked.wav: permission denied", "status": "error"}
+    assert items["inside.wav"] == {"text": "inside.wav   ⚠ permission denied",
+                                   "tooltip": "inside.wav: permission denied", "status": "error"}
+    # A folder that cannot be listed is named, not "No audio files found there".
+    assert items["closed"] == {
+        "text": "closed   ⚠ permission denied (the folder cannot be listed)",
+        "tooltip": "closed: permission denied (the folder cannot be listed)", "status": "error"}
+    assert not any("No audio files" in m for m in report["messages"]), report["messages"]
+    assert report["load_audio"]["locked.wav"] == "locked.wav: permission denied"
+    assert report["load_audio"]["inside.wav"] == "inside.wav: permission denied"
+    for text in [*map(str, items.values()), *report["load_audio"].values()]:
+        assert "no such file" not in text.lower() and "not found" not in text
+        assert "damaged" not in text and "not an audio file" not in text
+
+
 def test_a_corrupt_latent_pca_is_not_shown_as_a_missing_one(qtbot, qapp, tmp_path):
     from core.latent.pca import PCA_FILE, fit_latent_pca, save_latent_pca
     from core.models.io import load_model
@@ -269,3 +389,61 @@ def test_screenshot_of_only_unreadable_songs_fails_at_once_with_the_reason(tmp_p
     assert done.returncode == 1
     assert "screenshot FAILED: none of the 1 songs could be read (bad.wav: " in done.stderr
     assert not (tmp_path / "shot.png").exists()
+
+
+# ---------------------------------------------------------------- nothing skipped is silent
+
+def test_the_train_dialog_lists_the_files_it_skipped_with_their_reasons(qtbot, window, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from tests.gui.conftest import write_song
+    from tests.gui.test_end_to_end import menu_action
+
+    data = tmp_path / "data"
+    for i in range(5):
+        genre = ("blues", "jazz")[i % 2]
+        write_song(data / genre / f"{genre}.{i:05d}.wav", 5.5, 200.0 + 60 * i, seed=i)
+    empty = data / "blues" / "empty.wav"
+    empty.write_bytes(b"")
+    notes = data / "jazz" / "notes.wav"
+    notes.write_text("not audio at all, only a few words\n" * 20)
+
+    menu_action(window, "Train &model…").trigger()
+    dialog = window.training_dialog
+    assert dialog.isVisible()
+    if dialog.generate_demo.isChecked():
+        QTest.mouseClick(dialog.generate_demo, Qt.MouseButton.LeftButton)
+    dialog.dataset.clear()
+    QTest.keyClicks(dialog.dataset, str(data))
+    dialog.arch.setCurrentText("CELAutoencoder3")
+    for spin, text in ((dialog.epochs, "1"), (dialog.batch_size, "2")):
+        spin.lineEdit().selectAll()
+        QTest.keyClicks(spin.lineEdit(), text)
+    dialog.device.setCurrentText("cpu")
+    dialog.model_name.clear()
+    QTest.keyClicks(dialog.model_name, "gui-skipped")
+    assert not dialog.skipped_button.isVisible()
+    with qtbot.waitSignal(dialog.model_trained, timeout=240_000):
+        QTest.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=30_000)
+    assert dialog.last_result.epochs_run == 1, dialog.last_error
+
+    # The run says how many files it left out, and a click shows which and why.
+    assert dialog.message.text().startswith("Done: ")
+    assert dialog.message.text().endswith("saved as gui-skipped (2 skipped input files)")
+    button = dialog.skipped_button
+    assert button.isVisible()
+    assert button.text() == "⚠ 2 input files were skipped, not trained on (show which and why)"
+    assert not dialog.skipped_list.isVisible()
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert dialog.skipped_list.isVisible()
+    assert button.text().endswith("(hide which and why)")
+    items = {dialog.skipped_list.item(i).text(): dialog.skipped_list.item(i).toolTip()
+             for i in range(dialog.skipped_list.count())}
+    assert items.pop("empty.wav: empty file (0 bytes)") == str(empty)
+    assert items == {"notes.wav: not an audio file (looks like text)": str(notes)}
+    assert "empty.wav: empty file (0 bytes)" in button.toolTip()
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert not dialog.skipped_list.isVisible()
+    dialog.close()
