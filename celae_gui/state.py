@@ -83,6 +83,9 @@ class SourceData:
     envelope: tuple[np.ndarray, np.ndarray] | None = None
     """``(seconds, values)`` the waveform draws instead of every sample of a long source:
     each bin's minimum and maximum, computed off the GUI thread."""
+    playable: bool = False
+    """True when ``audio`` is float32, finite and in [-1, 1] (``views.figures.playable``): the
+    player reads it without a copy."""
 
 
 class AppState(QObject):

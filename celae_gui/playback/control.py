@@ -78,17 +78,25 @@ class PlaybackController(QObject):
         if self._player is None:
             self.sources_updated.emit(kind)
             return
-        audio = self._state.audio(kind)
-        if audio is not None and self._shared.get(kind) is audio:
-            self.sources_updated.emit(kind)  # shared by share_live: nothing to copy
-            return
-        sources = {KEYS[k]: self._state.audio(k) for k in SOURCES
-                   if self._state.audio(k) is not None}
+        data = self._state.source(kind)
+        audio = None if data is None else data.audio
         try:
-            self._player.set_sources(sources)
+            if audio is None:
+                self._shared.pop(kind, None)
+                self._player.set_source(KEYS[kind], None)
+            elif self._shared.get(kind) is audio:
+                pass  # shared by share_live: the player reads it already
+            elif data.playable and audio.ndim == 1:
+                # Made playable off the GUI thread (celae_gui.views.figures.playable): no copy
+                # here, where copying a whole song's three sources froze the window.
+                self._player.share_source(KEYS[kind], audio)
+                self._shared[kind] = audio
+            else:
+                self._player.set_source(KEYS[kind], audio)
+                self._shared.pop(kind, None)
         except Exception as err:
             self._fail(err)
-        if not sources:
+        if not any(self._state.audio(k) is not None for k in SOURCES):
             self.stop()
         self.sources_updated.emit(kind)
 

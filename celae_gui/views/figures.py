@@ -74,14 +74,26 @@ def full_quality(reference: np.ndarray, audio: np.ndarray):
     return quality(reference[:n], audio[:n], SAMPLE_RATE)
 
 
+def playable(audio: np.ndarray) -> np.ndarray:
+    """``audio[T]`` as the player takes it without a copy: float32, finite and in [-1, 1]
+    (copied only when it is not all of these already). Done here, off the GUI thread: preparing
+    a 5-minute song's three sources there cost over 100 ms of frozen window."""
+    out = np.ascontiguousarray(audio, dtype=np.float32)
+    if out.size and not (np.isfinite(out).all() and float(np.abs(out).max()) <= 1.0):
+        out = np.clip(np.nan_to_num(out, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
+    return out
+
+
 def source_data(audio: np.ndarray, reference: np.ndarray | None, *,
                 live: bool = False) -> SourceData:
     """Audio ``[T]`` with its spectrum, and its quality against ``reference[T]`` when given.
 
-    ``live`` computes only the fast figures (see :func:`fast_quality`).
+    ``live`` computes only the fast figures (see :func:`fast_quality`). The audio is made
+    :func:`playable`.
     """
+    audio = playable(audio)
     figures = None
     if reference is not None:
         figures = (fast_quality if live else full_quality)(reference, audio)
-    return SourceData(audio=audio, spectrum=spectrum_of(audio), quality=figures,
+    return SourceData(audio=audio, spectrum=spectrum_of(audio), quality=figures, playable=True,
                       envelope=envelope_of(audio))
