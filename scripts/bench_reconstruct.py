@@ -26,7 +26,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-MODELS = ("celae-silu-demo", "celcodec4-demo")
+
+
+def bundled_models() -> list[str]:
+    """Every bundled model, the default (``resources/models/DEFAULT``) first."""
+    folder = ROOT / "resources" / "models"
+    default = (folder / "DEFAULT").read_text().strip()
+    names = sorted(p.name for p in folder.iterdir() if (p / "config.json").is_file())
+    return [default] + [n for n in names if n != default]
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child would report this
 # (large) benchmark process's peak instead of its own.
 _CHILD = ("import sys; from core.cli.main import main; rc = main(sys.argv[1:]); "
@@ -130,6 +137,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", choices=["speed", "memory"], default=None)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--models", nargs="+", default=None,
+                        help="model names (default: every bundled model, the default first)")
     parser.add_argument("--minutes", type=float, nargs="+", default=[5, 30, 120])
     parser.add_argument("--json", default=None, metavar="FILE")
     args = parser.parse_args()
@@ -137,7 +146,7 @@ def main() -> int:
     out: dict = {"load_average": os.getloadavg()[0], "cores": os.cpu_count()}
     try:
         if args.only in (None, "speed"):
-            out["speed"] = bench_speed(work, args.runs, MODELS)
+            out["speed"] = bench_speed(work, args.runs, args.models or bundled_models())
             print("\n| model | engine | audio s | wall s | x real time | imports | load | "
                   "peak pass | decode (thread) | model | figures | write | peak RSS MB |")
             print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -46,6 +46,8 @@ def training_command(meta: dict, data: str) -> str:
         parts.append(f"--minutes {t['max_minutes']:g}")
     if t.get("threads"):
         parts.append(f"--threads {t['threads']}")
+    if t.get("loss") not in (None, "auto"):
+        parts.append(f"--loss {t['loss']}")
     parts.append(f"--valid-fraction {t.get('valid_fraction')}")
     return " ".join(parts) + " --out MODEL_DIR"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -113,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "needs one extra decoding pass to find the peak")
     p.add_argument("--engine", default="auto", choices=["auto", "onnx", "torch"],
                    help="run the model with onnxruntime (auto: when installed) or torch")
-    p.add_argument("--threads", type=int, default=1, help="compute threads for the model")
+    p.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1),
+                   help="compute threads for the model (default: the cores, at most 4; the "
+                        "decoding runs beside them)")
     _visqol_arg(p)
 
     p = sub.add_parser("encode", parents=[common], help="write a song's latent as a .celat file")
