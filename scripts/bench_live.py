@@ -117,15 +117,15 @@ def run(iterations: int, model: str | None, minutes: float) -> dict:
             "load_average": round(os.getloadavg()[0], 2)}
 
 
-def live_input(blocks=(256, 512, 1024, 2048)) -> list[dict]:
+def live_input(blocks=(256, 512, 1024, 2048, 4096, 8192)) -> list[dict]:
     import torch
 
-    from core.models.io import load_model
+    from core.models.io import list_models, load_model
     from core.models.live import measure_live
 
     torch.set_num_threads(1)
     rows = []
-    for name in ("celae-silu-demo", "celcodec4-demo"):
+    for name in [m.name for m in list_models() if m.source == "bundled"]:
         loaded = load_model(name)
         for block in blocks:
             r = measure_live(loaded.model, block, loaded.model.sample_rate, blocks=30)
