@@ -112,7 +112,8 @@ class RunningQuality:
         if spectral and MEL_FFT not in self._frames:
             self._frames[MEL_FFT] = _Frames(MEL_FFT)
         self._fb = mel_filterbank(sample_rate) if spectral else None
-        self._stft = {n: np.zeros(3, dtype=np.float64) for n in STFT_SIZES}  # diff2, ref2, log
+        # per size: sum of diff^2, ref^2, |log ratio|, est^2
+        self._stft = {n: np.zeros(4, dtype=np.float64) for n in STFT_SIZES}
         self._stft_count = dict.fromkeys(STFT_SIZES, 0)
         self._mel = np.zeros(2, dtype=np.float64)  # sum |log diff|, count
 
@@ -140,7 +141,8 @@ class RunningQuality:
                                   float(np.sum(mr * mr, dtype=np.float64)),
                                   float(np.sum(np.abs(np.log(np.maximum(mr, _LOG_FLOOR)
                                                              / np.maximum(me, _LOG_FLOOR))),
-                                               dtype=np.float64)))
+                                               dtype=np.float64)),
+                                  float(np.sum(me * me, dtype=np.float64)))
                 self._stft_count[n] += mr.size
             if n == MEL_FFT:
                 mel_r = np.log10(np.maximum(mr @ self._fb, MEL_FLOOR))
@@ -162,13 +164,22 @@ class RunningQuality:
         residual = max(0.0, ee - 2 * alpha * re + alpha * alpha * rr)
         sdr = -math.inf if (rr == 0) != (ee == 0) else _db(target, residual)
         if getattr(self, "_done", False):
-            mr = float(np.mean([self._stft[n][0] ** 0.5 / max(self._stft[n][1] ** 0.5, 1e-12)
+            mr = float(np.mean([_convergence(*self._stft[n][[0, 1, 3]])
                                 + self._stft[n][2] / max(self._stft_count[n], 1)
                                 for n in STFT_SIZES]))
             mel = self._mel[0] / max(self._mel[1], 1)
         else:
             mr = mel = math.nan
         return StreamQuality(snr=_cap(snr), si_sdr=_cap(sdr), log_mel_l1=float(mel), mr_stft=mr)
+
+
+def _convergence(diff2: float, ref2: float, est2: float) -> float:
+    """Spectral convergence from the sums of squares, as :func:`core.audio.metrics.mr_stft_distance`
+    takes it: against the estimate's norm when the reference is (near) silent, so a one-sample
+    or silent reference gives a figure near 1, not 1e11."""
+    nr, ne = ref2 ** 0.5, est2 ** 0.5
+    denom = nr if nr > 1e-3 * ne else ne
+    return diff2 ** 0.5 / max(denom, 1e-12)
 
 
 def _db(signal: float, noise: float) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -74,6 +75,16 @@ def test_the_whole_file_check_says_how_far_a_damaged_mp3_decodes(damaged_mp3):
 def test_a_silent_one_sample_reference_gives_a_bounded_mr_stft():
     q = quality(np.zeros(1, np.float32), np.array([0.01], np.float32))
     assert q.mr_stft < 10
+
+
+def test_the_cli_gives_a_one_sample_wav_a_bounded_mr_stft(capsys, tmp_path, tiny_model):  # noqa: F811
+    """The command line's streamed figures, not only core.audio.metrics (2.6e11, then 1.2e12)."""
+    sf.write(tmp_path / "one.wav", np.array([0.0], np.float32), 22_050)
+    code = main(["reconstruct", str(tmp_path / "one.wav"), "--model", str(tiny_model),
+                 "--out", str(tmp_path / "one-out.wav"), "--json", "-q"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert json.loads(out)["mr_stft"] < 10
 
 
 def test_the_cli_reconstructs_a_song_whose_name_is_not_utf8(capsys, tmp_path, tiny_model):  # noqa: F811
