@@ -1,0 +1,101 @@
+"""The window's longest stall while a 5-minute song switches to whole-song mode, then two slider
+moves on it (offscreen, the bundled default model or ``--model``).
+
+A 5 ms ``QTimer`` on the GUI thread records when it fires; the longest gap between two firings
+from the action to the end of its work (plus a second for the figures that follow) is the stall
+a user would feel. Prints one line per step with the load average (a busy machine makes every
+figure worse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+TMP = Path(tempfile.mkdtemp(prefix="celae-bench-switch-"))
+os.environ.setdefault("CELAE_SETTINGS_ORG", "celae-bench")
+os.environ.setdefault("CELAE_USER_MODELS_DIR", str(TMP / "user-models"))
+os.environ.setdefault("CELAE_CACHE_DIR", str(TMP / "cache"))
+
+import numpy as np  # noqa: E402
+
+from scripts.bench_gui import model_folder, write_song  # noqa: E402
+
+
+def run(minutes: float, model: str | None) -> list[dict]:
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from celae_gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    song = write_song(TMP / "song.wav", minutes * 60, 220.0)
+    win = MainWindow()
+    win.show()
+
+    def wait(seconds: float) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+
+    def until(predicate, timeout: float = 300.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise SystemExit("timed out")
+            wait(0.02)
+
+    whole = round(minutes * 60 * 22_050 * 0.9)
+    win.start([song], model or model_folder())
+    until(lambda: win.state.source("edited") is not None)
+    wait(3.0)
+    clock, ticks = QElapsedTimer(), []
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(clock.elapsed()))
+    steps = (("whole song on", lambda: QTest.mouseClick(win.library_panel.whole_song,
+                                                          Qt.MouseButton.LeftButton)),
+             ("scale slider to 1.2", lambda: win.edit_panel.set_value("scale", 1.2)),
+             ("scale slider to 1.4", lambda: win.edit_panel.set_value("scale", 1.4)))
+    rows = []
+    for label, action in steps:
+        ticks.clear()
+        clock.start()
+        timer.start()
+        t0 = time.perf_counter()
+        action()
+        wait(0.2)
+        until(lambda: win.state.source("edited") is not None
+              and len(win.state.audio("edited")) > whole)
+        wait(1.0)
+        timer.stop()
+        gaps = np.diff([0, *ticks])
+        rows.append({"step": label, "wall_s": round(time.perf_counter() - t0, 1),
+                     "stall_ms": int(gaps.max()), "over_50_ms": int(np.sum(gaps > 50)),
+                     "load_average": round(os.getloadavg()[0], 2)})
+        print(f"{label}: {rows[-1]['wall_s']} s, longest stall {rows[-1]['stall_ms']} ms, "
+              f"{rows[-1]['over_50_ms']} over 50 ms, load {rows[-1]['load_average']}", flush=True)
+    win.close()
+    app.processEvents()
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--model", default=None)
+    args = parser.parse_args()
+    run(args.minutes, args.model)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
