@@ -10,12 +10,16 @@ drives it. No Qt here: the stream runs in PortAudio's callback thread.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from core.models.live import LiveEngine
+
+RECENT_BLOCKS = 50
+"""Blocks the running latency and real-time factor are the median of."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,10 @@ class LiveStream:
         self.sample_rate = int(sample_rate)
         self._devices = (input_device, output_device)
         self._stream = None
-        self._times: list[float] = []
+        self._times: deque[float] = deque(maxlen=RECENT_BLOCKS)
         self._blocks = self._dropped = self._late = 0
-        self._gaps: list[float] = []
+        self._gaps: deque[float] = deque(maxlen=RECENT_BLOCKS)
+        self._abort: type[Exception] = RuntimeError
         self._error: BaseException | None = None
 
     def set_edit(self, edit: Callable[[np.ndarray], np.ndarray] | None) -> None:
@@ -100,6 +105,7 @@ class LiveStream:
         if self._stream is not None:
             return
         block = self.engine.block
+        self._abort = sd.CallbackAbort  # raised from the callback, where nothing is imported
         try:
             info = sd.query_devices(self._devices[1], kind="output")
             out_channels = 2 if int(info["max_output_channels"]) >= 2 else 1
@@ -129,13 +135,11 @@ class LiveStream:
         self.stop()
 
     def _callback(self, indata, outdata, frames, clock, status) -> None:
-        import sounddevice as sd
-
         # When this block's first input sample was captured and when its first output sample
         # will be heard, on the stream's clock: their gap is the devices' share of the latency.
         gap = float(clock.outputBufferDacTime) - float(clock.inputBufferAdcTime)
         if 0 < gap < 10:
-            self._gaps = self._gaps[-49:] + [gap]
+            self._gaps.append(gap)
 
         if status.input_overflow or status.output_underflow:
             self._dropped += 1
@@ -146,11 +150,11 @@ class LiveStream:
         except Exception as err:  # noqa: BLE001 - reported through .error, the stream ends
             self._error = err
             outdata.fill(0)
-            raise sd.CallbackAbort from err
+            raise self._abort from err
         np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
         outdata[:] = np.clip(y, -1.0, 1.0)[:, None]
         spent = time.perf_counter() - t0
-        self._times = self._times[-49:] + [spent]
+        self._times.append(spent)
         self._blocks += 1
         if spent > frames / self.sample_rate:
             self._late += 1
@@ -163,10 +167,10 @@ class LiveStream:
         model_ms = 1000 * self.engine.delay_samples / sr
         device_ms = 0.0
         if self._gaps:
-            device_ms = 1000 * float(np.median(self._gaps))
+            device_ms = 1000 * float(np.median(list(self._gaps)))
         elif self._stream is not None:  # a host API that keeps no clock: its own estimate
             device_ms = 1000 * (self.engine.block / sr + float(sum(self._stream.latency)))
-        times = self._times
+        times = list(self._times)
         rtf = float(np.median(times)) / (self.engine.block / sr) if times else 0.0
         return LiveStats(latency_ms=model_ms + device_ms, model_latency_ms=model_ms,
                          device_latency_ms=device_ms, real_time_factor=rtf,

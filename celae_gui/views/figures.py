@@ -35,6 +35,40 @@ def spectrum_of(audio: np.ndarray) -> Spectrum:
                     seconds=len(audio) / SAMPLE_RATE)
 
 
+class RunningEnvelope:
+    """The waveform's envelope (a min and a max per bin, see :func:`envelope_of`) of a buffer
+    being filled, updated for each finished range at the cost of that range."""
+
+    def __init__(self, length: int, bins: int = ENVELOPE_BINS):
+        self.length = int(length)
+        self.step = max(1, -(-self.length // bins))
+        self.bins = -(-self.length // self.step)
+        self.values = np.zeros(2 * self.bins, np.float32)
+        starts = np.arange(self.bins, dtype=np.float64) * self.step / SAMPLE_RATE
+        self.seconds = (np.repeat(starts, 2)
+                        + np.tile([0.0, 0.5 * self.step / SAMPLE_RATE], self.bins))
+
+    def update(self, audio: np.ndarray, start: int, stop: int) -> None:
+        """Recompute the bins that samples ``[start, stop)`` of ``audio`` fall in."""
+        b0, b1 = start // self.step, min(self.bins, -(-stop // self.step))
+        for b in range(b0, b1, 4096):  # bounded temporaries for a long range
+            e = min(b1, b + 4096)
+            seg = audio[b * self.step:min(e * self.step, self.length)]
+            full = len(seg) // self.step
+            if full:
+                chunk = seg[:full * self.step].reshape(full, self.step)
+                self.values[2 * b:2 * (b + full):2] = chunk.min(1)
+                self.values[2 * b + 1:2 * (b + full):2] = chunk.max(1)
+            if len(seg) > full * self.step:
+                rest = seg[full * self.step:]
+                self.values[2 * (b + full)] = rest.min()
+                self.values[2 * (b + full) + 1] = rest.max()
+
+    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(seconds, values)`` as a :class:`~celae_gui.state.SourceData` envelope."""
+        return self.seconds, self.values.copy()
+
+
 def envelope_of(audio: np.ndarray, bins: int = ENVELOPE_BINS
                 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Min and max of ``audio[T]`` per bin, interleaved, with each point's time in seconds;
@@ -42,14 +76,9 @@ def envelope_of(audio: np.ndarray, bins: int = ENVELOPE_BINS
     n = len(audio)
     if n <= ENVELOPE_FROM_SAMPLES:
         return None
-    step = -(-n // bins)
-    bins = -(-n // step)  # no bin past the end
-    padded = np.pad(audio, (0, step * bins - n), mode="edge").reshape(bins, step)
-    values = np.empty(2 * bins, np.float32)
-    values[0::2], values[1::2] = padded.min(1), padded.max(1)
-    starts = np.arange(bins, dtype=np.float64) * step / SAMPLE_RATE
-    seconds = np.repeat(starts, 2) + np.tile([0.0, 0.5 * step / SAMPLE_RATE], bins)
-    return seconds, values
+    envelope = RunningEnvelope(n, bins)
+    envelope.update(audio, 0, n)
+    return envelope.seconds, envelope.values
 
 
 def fast_quality(reference: np.ndarray, audio: np.ndarray):

@@ -151,6 +151,7 @@ class LiveRenderWorker(QObject):
             self._emit_genres(request, z)
 
     def _render(self, request: LiveRequest) -> tuple[np.ndarray, np.ndarray, LiveTimes]:
+        from celae_gui.views.figures import RunningEnvelope
         from core.latent.window_edits import SongEdits, latent_rms
         from core.models.streaming import (
             LatentRenderer,
@@ -158,6 +159,7 @@ class LiveRenderWorker(QObject):
             decoder_radius,
             render_span,
             torch_decode_fn,
+            torch_span_fn,
         )
 
         song = request.latents
@@ -188,7 +190,7 @@ class LiveRenderWorker(QObject):
             # write the same samples again (equal up to float rounding).
             stop = min(plan.length, position + round(PREVIEW_SECONDS * SAMPLE_RATE))
             span = render_span(plan, lambda i: record(i, song.z[i:i + 1])[0],
-                               _span_decoder(request.model), radius,
+                               torch_span_fn(request.model), radius,
                                float(request.model.latent_ratio), position, stop)
             np.clip(span, -1.0, 1.0, out=out[position:stop])
             heard_at = self._heard(request, out)
@@ -236,54 +238,6 @@ class LiveRenderWorker(QObject):
         if self._superseded():
             raise _Superseded
         return False
-
-
-class RunningEnvelope:
-    """The waveform's envelope (``celae_gui.views.figures.envelope_of``: a min and a max per
-    bin) of a buffer being filled, updated for each finished range at the cost of that range."""
-
-    def __init__(self, length: int):
-        from celae_gui.views.figures import ENVELOPE_BINS
-
-        self.length = int(length)
-        self.step = max(1, -(-self.length // ENVELOPE_BINS))
-        self.bins = -(-self.length // self.step)
-        self.values = np.zeros(2 * self.bins, np.float32)
-        starts = np.arange(self.bins, dtype=np.float64) * self.step / SAMPLE_RATE
-        self.seconds = (np.repeat(starts, 2)
-                        + np.tile([0.0, 0.5 * self.step / SAMPLE_RATE], self.bins))
-
-    def update(self, audio: np.ndarray, start: int, stop: int) -> None:
-        """Recompute the bins that samples ``[start, stop)`` of ``audio`` fall in."""
-        b0, b1 = start // self.step, min(self.bins, -(-stop // self.step))
-        for b in range(b0, b1, 4096):  # bounded temporaries for a long range
-            e = min(b1, b + 4096)
-            seg = audio[b * self.step:min(e * self.step, self.length)]
-            full = len(seg) // self.step
-            if full:
-                chunk = seg[:full * self.step].reshape(full, self.step)
-                self.values[2 * b:2 * (b + full):2] = chunk.min(1)
-                self.values[2 * b + 1:2 * (b + full):2] = chunk.max(1)
-            if len(seg) > full * self.step:
-                rest = seg[full * self.step:]
-                self.values[2 * (b + full)] = rest.min()
-                self.values[2 * (b + full) + 1] = rest.max()
-
-    def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(seconds, values)`` as a :class:`~celae_gui.state.SourceData` envelope."""
-        return self.seconds, self.values.copy()
-
-
-def _span_decoder(model) -> Callable[[np.ndarray, int], np.ndarray]:
-    import torch
-
-    def decode(z: np.ndarray, samples: int) -> np.ndarray:
-        with torch.inference_mode():
-            device = next(model.parameters()).device
-            y = model.decode(torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
-                             .to(device), length=samples)
-            return y[0, 0].float().cpu().numpy()
-    return decode
 
 
 class LiveRenderService(LatestOnlyService):

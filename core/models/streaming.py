@@ -297,6 +297,20 @@ def torch_decode_fn(model, clip: int, edit: Callable[[int, np.ndarray], np.ndarr
     return fn
 
 
+def torch_span_fn(model) -> Callable[[np.ndarray, int], np.ndarray]:
+    """``decode(z[1, C, n], samples) -> audio[samples]`` with a torch model: the decoder that
+    :func:`render_span` takes."""
+    import torch
+
+    def decode(z: np.ndarray, samples: int) -> np.ndarray:
+        with torch.inference_mode():
+            device = next(model.parameters()).device
+            y = model.decode(torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
+                             .to(device), length=samples)
+            return y[0, 0].float().cpu().numpy()
+    return decode
+
+
 class LatentRenderer:
     """Renders a whole song's latent (one latent per window) through a decoder, from any
     position, block by block: what a slider move needs, starting at the play head.

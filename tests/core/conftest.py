@@ -1,4 +1,4 @@
-"""Fixtures shared by the command-line tests."""
+"""Fixtures shared by the core tests: a tiny trained model and a model folder to damage."""
 
 from __future__ import annotations
 
@@ -28,4 +28,18 @@ def tiny_model(tmp_path_factory) -> Path:
         opt.step()
     folder = tmp_path_factory.mktemp("models") / "tiny"
     save_model(model.eval(), folder, summary={"note": "test model"})
+    return folder
+
+
+@pytest.fixture
+def model_dir(tmp_path) -> Path:
+    """A freshly saved CELAutoencoderSiLU folder on 1 024-sample clips, for tests that damage it."""
+    import torch
+
+    from core.models.io import save_model
+    from core.models.registry import build_model
+
+    torch.manual_seed(0)
+    folder = tmp_path / "good"
+    save_model(build_model("CELAutoencoderSiLU", clip_samples=1_024), folder)
     return folder

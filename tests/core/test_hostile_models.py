@@ -7,7 +7,6 @@ import pickle
 import struct
 
 import pytest
-import torch
 
 from core.errors import ModelLoadError
 from core.models import build_model
@@ -23,14 +22,6 @@ class Payload:
 
     def __reduce__(self):
         return (exec, (f"open({self.marker!r}, 'w').write('pwned')",))
-
-
-@pytest.fixture
-def model_dir(tmp_path):
-    torch.manual_seed(0)
-    folder = tmp_path / "good"
-    save_model(build_model("CELAutoencoderSiLU", clip_samples=1_024), folder)
-    return folder
 
 
 def _evil_bytes(marker):

@@ -17,17 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def clean_root_logger(monkeypatch, tmp_path):
-    """Point the log folder at tmp_path and undo setup_logging's handlers and hook afterwards."""
+    """Point the log folder at tmp_path; ``tests/conftest.py``'s ``_restore_logging`` undoes
+    setup_logging's handlers, level and hook afterwards."""
     monkeypatch.setenv("CELAE_LOG_DIR", str(tmp_path / "logs"))
-    root = logging.getLogger()
-    before_handlers, before_level, before_hook = list(root.handlers), root.level, sys.excepthook
     yield tmp_path / "logs"
-    for handler in root.handlers[:]:
-        if handler not in before_handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(before_level)
-    sys.excepthook = before_hook
     logging.captureWarnings(False)
 
 

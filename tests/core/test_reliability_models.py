@@ -24,14 +24,6 @@ from tests.core.test_classify import _one_thread, trained  # noqa: F401  (module
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def model_dir(tmp_path):
-    torch.manual_seed(0)
-    folder = tmp_path / "good"
-    save_model(build_model("CELAutoencoderSiLU", clip_samples=1_024), folder)
-    return folder
-
-
 def _load_in_child(folder: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     """Load ``folder`` in a fresh interpreter (a hang or an OOM must not take the suite down);
     prints the error, then the peak RSS in MiB."""

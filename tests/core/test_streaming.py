@@ -127,18 +127,10 @@ def test_stopping_cancels_between_batches(model):
     assert len(calls) == 3
 
 
-def _torch_span_decode(model):
-    def decode(z: np.ndarray, samples: int) -> np.ndarray:
-        with torch.inference_mode():
-            return model.decode(torch.from_numpy(np.ascontiguousarray(z)),
-                                length=samples)[0, 0].numpy()
-    return decode
-
-
 @pytest.mark.parametrize("arch", ["CELAutoencoderSiLU", "CELCodec4", "CELCodec64"])
 def test_a_short_span_decoded_alone_is_the_whole_render_there(arch):
     """What a slider move plays first (a fraction of a window) is what the full render plays."""
-    from core.models.streaming import decoder_radius, render_span
+    from core.models.streaming import decoder_radius, render_span, torch_span_fn
 
     torch.manual_seed(0)
     m = build_model(arch, clip_samples=4_096).eval()
@@ -153,7 +145,7 @@ def test_a_short_span_decoded_alone_is_the_whole_render_there(arch):
     step = m.latent_ratio
     for start in (0, 5, plan.hop - 100, plan.hop + 7, 2 * plan.hop + plan.fade, 29_000):
         span = render_span(plan, lambda i: edits(i, latent.z[i:i + 1])[0],
-                           _torch_span_decode(m), radius, step, start, start + 1_500)
+                           torch_span_fn(m), radius, step, start, start + 1_500)
         ref = whole[start:start + 1_500]
         assert span.shape == ref.shape
         assert np.max(np.abs(span - ref)) < 1e-4, (arch, start)
