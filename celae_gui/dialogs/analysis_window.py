@@ -385,7 +385,8 @@ class AnalysisWindow(QDialog):
         """Cancel and join the workers and close the preview output."""
         self._hover_timer.stop()
         self.preview_player.close()
-        return self._cluster.shutdown() and self._preview.shutdown()
+        results = [slot.shutdown() for slot in (self._cluster, self._preview)]
+        return all(results)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self._cluster.cancel()

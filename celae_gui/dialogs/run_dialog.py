@@ -175,7 +175,7 @@ class RunDialog(QDialog):
     def stop_and_join(self) -> bool:
         """Cancel the run and wait for its thread; True when it stopped."""
         self.cancel()
-        ok = self._slot.shutdown()
+        ok = self._slot.shutdown(final=False)  # the dialog can be opened and run again
         self._worker = None
         self._set_running(False)
         return ok

@@ -158,7 +158,8 @@ class GenrePanel(QGroupBox):
 
     def shutdown(self) -> bool:
         """Cancel and join the panel's workers; True when they stopped in time."""
-        return self._load.shutdown() and self._score.shutdown()
+        results = [slot.shutdown() for slot in (self._load, self._score)]
+        return all(results)
 
     # --- slots -------------------------------------------------------------------------------
     def _on_model_changed(self, loaded) -> None:

@@ -195,7 +195,8 @@ class PCPanel(QGroupBox):
 
     def shutdown(self) -> bool:
         """Cancel and join the panel's workers."""
-        return self._load.shutdown() and self._fit.shutdown() and self._effects.shutdown()
+        results = [slot.shutdown() for slot in (self._load, self._fit, self._effects)]
+        return all(results)
 
     # --- slots -------------------------------------------------------------------------------
     def _on_fit_clicked(self) -> None:

@@ -114,10 +114,15 @@ class TaskSlot(QObject):
         self._name = name
         self._current: BaseWorker | None = None
         self._live: list[tuple[BaseWorker, QThread]] = []
+        self._closed = False
 
     def start(self, worker: BaseWorker) -> BaseWorker:
-        """Cancel the current task, then run ``worker`` (connect its signals first)."""
+        """Cancel the current task, then run ``worker`` (connect its signals first). After a
+        final :meth:`shutdown` the worker is not run at all."""
         self.cancel()
+        if self._closed:
+            worker.cancel()
+            return worker
         self._current = worker
         thread = start_worker(worker, self._name)
         pair = (worker, thread)
@@ -139,8 +144,15 @@ class TaskSlot(QObject):
             self._current.cancel()
         self._current = None
 
-    def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Cancel every task and join every thread; True when all stopped in time."""
+    def shutdown(self, timeout_ms: int = 30_000, *, final: bool = True) -> bool:
+        """Cancel every task and join every thread; True when all stopped in time.
+
+        ``final`` (the window is closing) also refuses every later :meth:`start`: a result
+        still queued at the close (a reconstruction's latents, say) must not start a thread
+        that outlives the window, which Qt answers with "QThread: Destroyed while thread is
+        still running" and an abort. A dialog that can run again passes ``final=False``.
+        """
+        self._closed = self._closed or final
         ok = True
         for worker, thread in list(self._live):
             if shiboken6.isValid(worker):
