@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 
-from core.audio.metrics import si_sdr
 from core.cli.main import main
 
 
@@ -42,7 +41,10 @@ def test_a_whole_song_latent_from_the_app_decodes_to_what_the_app_played(
         assert main(["decode", str(out), "--out", str(back), "-q"]) == 0, capsys.readouterr().err
         decoded, _ = sf.read(back, dtype="float32")
         assert len(decoded) == song_length == len(played)
-        assert si_sdr(played, decoded) >= 60
+        # The same samples up to the 16-bit WAV's rounding (half a step; the margin is float
+        # noise between the two decodes). SI-SDR >= 60 dB was level-dependent here: the tiny
+        # untrained model's output sits near -45 dBFS, where 16-bit rounding alone is ~57 dB.
+        assert float(np.max(np.abs(decoded - played))) <= 1.0 / 32768
     finally:
         QTest.mouseClick(checkbox, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: not state.window.whole_song)
