@@ -15,6 +15,13 @@ better than pooling and interpolation), and training, which updates both paths, 
 learn what the transform misses. Without it a few CPU minutes do not get a deep codec past the
 no-learning baseline at the mild ratios.
 
+Band guard (``band_guard=True``). The MDCT is an orthogonal lapped transform, so synthesis after
+analysis is the projection onto the band the bypass keeps. With the guard the bypass stays the
+MDCT and the deep decoder's output passes through ``I - synthesis(analysis(.))`` before the sum:
+the deep path can only add the bands above the kept ones. Trained without it, a 1/4 model's band
+below 2.76 kHz lost 0.5 dB of SI-SDR against the untrained transform while the spectral terms
+taught it the highs (held-out real music: 18.5 dB in the band against 19.0 for the MDCT alone).
+
 Sizes. The hop is ``H = prod(strides)`` input samples per latent frame, so an input of ``T``
 samples gives a latent ``[latent_channels, ceil(T / H)]`` and keeps ``latent_channels / H`` of the
 samples (the *compression*: ``T / (C * L)``, e.g. 8 / 512 = 1/64).
@@ -85,6 +92,11 @@ class CodecConfig:
         Wrap every convolution in weight normalisation.
     bypass : bool
         Add the linear MDCT-initialised path (see the module docstring).
+    band_guard : bool
+        With the bypass: keep the bypass fixed at the MDCT and project the deep decoder's output
+        off the band the bypass carries, so training adds only what the bypass lacks (the bands
+        above it) and cannot blur the waveform it keeps (see the module docstring). Without
+        the bypass there is no band to guard and it changes nothing.
     loss : str
         Trainer loss this model is meant to train with (a :func:`core.models.losses.losses` name).
     clip_samples : int
@@ -102,6 +114,8 @@ class CodecConfig:
     activation: str = field(default="elu", metadata={"choices": tuple(ACTIVATIONS)})
     weight_norm: bool = False
     bypass: bool = True
+    # Files saved before the guard existed were trained without it, whatever the preset says.
+    band_guard: bool = field(default=False, metadata={"absent": False})
     loss: str = field(default="spectral", metadata={"choices": tuple(losses())})
     clip_samples: int = CLIP_SAMPLES
     sample_rate: int = SAMPLE_RATE
@@ -255,6 +269,9 @@ class CELCodec(Autoencoder):
                 self.synthesis.weight.copy_(basis[:, None, :])
                 for last in (self.encoder[-1], self.decoder[-1]):
                     _zero(last)
+            if config.band_guard:  # the projection below holds for the MDCT only
+                self.analysis.requires_grad_(False)
+                self.synthesis.requires_grad_(False)
 
     def encode(self, x: Tensor) -> Tensor:
         """Encode ``Tensor[B, 1, T]`` to ``Tensor[B, C, ceil(T / hop)]`` (right zero-padding)."""
@@ -283,6 +300,8 @@ class CELCodec(Autoencoder):
             raise ValueError(f"length {T} is not in 1..{natural} for a latent of "
                              f"{z.shape[-1]} frames")
         y = self.decoder(z)
+        if self.config.band_guard and self.synthesis is not None:
+            y = y - self.synthesis(self.analysis(y))
         if self.synthesis is not None:
             y = y + self.synthesis(z)
         return soft_clip(y[..., :T])
@@ -312,6 +331,9 @@ PRESETS = {
 }
 """Registered presets, from 1/2 to 1/256 of the samples kept."""
 
+GUARDED = frozenset({"CELCodec4"})
+"""Presets trained with the band guard: the mild ratio, where SI-SDR is what the bypass keeps."""
+
 for _name, (_strides, _channels, _c, _loss) in PRESETS.items():
     register(_name, CELCodec, CodecConfig, strides=_strides, channels=_channels,
-             latent_channels=_c, loss=_loss)
+             latent_channels=_c, loss=_loss, band_guard=_name in GUARDED)

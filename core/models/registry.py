@@ -146,7 +146,9 @@ def config_from_dict(name: str, data: dict[str, Any]) -> Any:
     """Rebuild the config of architecture ``name`` from :func:`config_to_dict` output.
 
     Fields missing from ``data`` take the preset's (then the dataclass's) default, so files
-    written before a field was added still load.
+    written before a field was added still load; a field whose metadata has ``"absent"`` takes
+    that value instead (what the model did before the field existed, when a preset now
+    defaults to something else).
 
     Raises
     ------
@@ -163,7 +165,9 @@ def config_from_dict(name: str, data: dict[str, Any]) -> Any:
         # JSON has no tuples: lists go back to the tuples the frozen configs use.
         is_tuple = isinstance(value, list) and "tuple" in str(types[key])
         values[key] = tuple(value) if is_tuple else value
-    return p.config_cls(**{**p.defaults, **values})
+    absent = {f.name: f.metadata["absent"] for f in dataclasses.fields(p.config_cls)
+              if "absent" in f.metadata and f.name not in data}
+    return p.config_cls(**{**p.defaults, **absent, **values})
 
 
 def _check_fields(name: str, config_cls: type, values: dict[str, Any]) -> None:

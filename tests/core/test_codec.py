@@ -11,7 +11,7 @@ from core.audio.metrics import si_sdr
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
 from core.data import ClipSet
 from core.models import architectures, build_model
-from core.models.codec import PRESETS
+from core.models.codec import PRESETS, mdct_basis
 from core.models.inference import decode, encode, reconstruct
 from core.models.io import load_model, save_model
 from core.models.losses import make_loss
@@ -94,7 +94,9 @@ def _songs(n_songs: int = 4, T: int = 2048) -> ClipSet:
 
 def test_trains_with_the_spectral_loss_on_crops_and_round_trips_through_a_model_file(tmp_path):
     data = _songs()
-    cfg = TrainConfig(arch="CELCodec4", model=dict(TINY), epochs=3, batch_size=3, lr=1e-3,
+    # Six epochs: the guarded preset's deep path starts at zero and needs a few steps to add
+    # the high tones (three gave a loss 1 % above the untrained model's).
+    cfg = TrainConfig(arch="CELCodec4", model=dict(TINY), epochs=6, batch_size=3, lr=1e-3,
                       seed=0, device="cpu", valid_fraction=0.25, loss="spectral", crop=1024,
                       out_dir=str(tmp_path / "codec"), num_workers=0, threads=1, patience=None)
     result = train(cfg, data)
@@ -109,6 +111,48 @@ def test_trains_with_the_spectral_loss_on_crops_and_round_trips_through_a_model_
     assert loaded.arch == "CELCodec4" and loaded.model.clip_samples == 2048
     np.testing.assert_allclose(reconstruct(loaded.model, clips[:2, 0].numpy()),
                                reconstruct(result.model, clips[:2, 0].numpy()), atol=1e-6)
+
+
+def test_the_band_guard_keeps_the_bypass_band_as_the_latent_says_after_training(tmp_path):
+    # The guarded preset (CELCodec4) can only add what the MDCT band lacks: after training,
+    # the output's band (the MDCT analysis of the output) is the latent itself, and the
+    # transform did not move.
+    data = _songs()
+    cfg = TrainConfig(arch="CELCodec4", model=dict(TINY), epochs=2, batch_size=3, lr=3e-3,
+                      seed=0, device="cpu", valid_fraction=0.25, loss="spectral", crop=1024,
+                      out_dir=str(tmp_path / "guarded"), num_workers=0, threads=1)
+    model = train(cfg, data).model.eval()
+    assert model.config.band_guard
+    basis = mdct_basis(model.config.hop, model.config.latent_channels)
+    np.testing.assert_allclose(model.analysis.weight[:, 0].detach(), basis, atol=1e-7)
+    x = torch.from_numpy(data.clips[:2].astype(np.float32) / 32768)[:, None]
+    with torch.no_grad():
+        z = model.encode(x)
+        band = model.analysis(model.decode(z))
+        deep = model.decoder(z)
+    assert deep.abs().max() > 1e-3  # the deep path learned something...
+    # ...and none of it lands in the band (interior frames: the edges are half windows).
+    np.testing.assert_allclose(band[..., 2:-2], z[..., 2:-2], atol=1e-4)
+    unguarded = build_model("CELCodec4", **TINY, band_guard=False, clip_samples=2048)
+    assert all(p.requires_grad for p in unguarded.parameters())
+
+
+def test_a_model_saved_before_the_band_guard_existed_loads_unguarded(tmp_path):
+    # Files without the field were trained without the guard: loading one with the preset's
+    # new default would silently change what it sounds like.
+    import json
+
+    old = build_model("CELCodec4", **TINY, band_guard=False, clip_samples=2048)
+    with torch.no_grad():
+        old.decoder[-1].weight.normal_(0, 0.05)  # a deep path that reaches into the band
+    save_model(old, tmp_path / "old")
+    cfg = json.loads((tmp_path / "old" / "config.json").read_text())
+    del cfg["config"]["band_guard"]
+    (tmp_path / "old" / "config.json").write_text(json.dumps(cfg))
+    loaded = load_model(tmp_path / "old").model
+    assert loaded.config.band_guard is False
+    x = _tone(500, 2048)[None]
+    np.testing.assert_allclose(reconstruct(loaded, x), reconstruct(old, x), atol=1e-6)
 
 
 def test_weight_norm_variant_saves_and_loads(tmp_path):
