@@ -200,7 +200,7 @@ def read_model_meta(folder: str | os.PathLike) -> dict:
     if not isinstance(meta.get("arch"), str):
         raise ModelLoadError(cfg_path, "missing architecture name ('arch')")
     try:
-        config_from_dict(meta["arch"], meta.get("config", {}))
+        config_from_dict(meta["arch"], meta.get("config", {}), saved=True)
     except (ValueError, TypeError) as err:
         raise ModelLoadError(cfg_path, str(err)) from None
     return meta
@@ -231,7 +231,7 @@ def load_model(name_or_path: str | os.PathLike | None = None,
     folder = _model_folder(resolve_model(name_or_path))
     meta = read_model_meta(folder)
     arch = meta["arch"]
-    config = config_from_dict(arch, meta.get("config", {}))
+    config = config_from_dict(arch, meta.get("config", {}), saved=True)
     weights = folder / WEIGHTS_NAME
     header = read_safetensors_header(weights)
     # The layout is built on the meta device first: no memory is allocated, so a config.json

@@ -142,13 +142,14 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     return out
 
 
-def config_from_dict(name: str, data: dict[str, Any]) -> Any:
+def config_from_dict(name: str, data: dict[str, Any], *, saved: bool = False) -> Any:
     """Rebuild the config of architecture ``name`` from :func:`config_to_dict` output.
 
     Fields missing from ``data`` take the preset's (then the dataclass's) default, so files
-    written before a field was added still load; a field whose metadata has ``"absent"`` takes
-    that value instead (what the model did before the field existed, when a preset now
-    defaults to something else).
+    written before a field was added still load. With ``saved`` (a model file's config), a
+    field whose metadata has ``"absent"`` takes that value instead: what the model did before
+    the field existed, when a preset now defaults to something else. Without it (overrides of
+    a new model) the preset's default holds.
 
     Raises
     ------
@@ -166,7 +167,7 @@ def config_from_dict(name: str, data: dict[str, Any]) -> Any:
         is_tuple = isinstance(value, list) and "tuple" in str(types[key])
         values[key] = tuple(value) if is_tuple else value
     absent = {f.name: f.metadata["absent"] for f in dataclasses.fields(p.config_cls)
-              if "absent" in f.metadata and f.name not in data}
+              if saved and "absent" in f.metadata and f.name not in data}
     return p.config_cls(**{**p.defaults, **absent, **values})
 
 
