@@ -4,13 +4,16 @@ moves on it (offscreen, the bundled default model or ``--model``).
 A 5 ms ``QTimer`` on the GUI thread records when it fires; the longest gap between two firings
 from the action to the end of its work (plus a second for the figures that follow) is the stall
 a user would feel. Prints one line per step with the load average (a busy machine makes every
-figure worse).
+figure worse), and the longest of the interpreter's garbage collections in it (a collection holds
+the interpreter lock, so any thread's collection stalls the window's thread).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import threading
 import sys
 import tempfile
 import time
@@ -65,9 +68,20 @@ def run(minutes: float, model: str | None) -> list[dict]:
                                                           Qt.MouseButton.LeftButton)),
              ("scale slider to 1.2", lambda: win.edit_panel.set_value("scale", 1.2)),
              ("scale slider to 1.4", lambda: win.edit_panel.set_value("scale", 1.4)))
+    collections: list[tuple[int, float, str]] = []
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            on_gc.t0 = time.perf_counter()
+        elif hasattr(on_gc, "t0"):
+            collections.append((info["generation"], (time.perf_counter() - on_gc.t0) * 1000,
+                                threading.current_thread().name))
+
+    gc.callbacks.append(on_gc)
     rows = []
     for label, action in steps:
         ticks.clear()
+        collections.clear()
         clock.start()
         timer.start()
         t0 = time.perf_counter()
@@ -81,8 +95,12 @@ def run(minutes: float, model: str | None) -> list[dict]:
         rows.append({"step": label, "wall_s": round(time.perf_counter() - t0, 1),
                      "stall_ms": int(gaps.max()), "over_50_ms": int(np.sum(gaps > 50)),
                      "load_average": round(os.getloadavg()[0], 2)})
+        worst = max(collections, key=lambda c: c[1], default=(0, 0.0, "-"))
+        rows[-1]["longest_gc_ms"] = round(worst[1], 1)
         print(f"{label}: {rows[-1]['wall_s']} s, longest stall {rows[-1]['stall_ms']} ms, "
-              f"{rows[-1]['over_50_ms']} over 50 ms, load {rows[-1]['load_average']}", flush=True)
+              f"{rows[-1]['over_50_ms']} over 50 ms, load {rows[-1]['load_average']}; "
+              f"{len(collections)} garbage collections, longest {worst[1]:.0f} ms "
+              f"(generation {worst[0]}, thread {worst[2]})", flush=True)
     win.close()
     app.processEvents()
     return rows

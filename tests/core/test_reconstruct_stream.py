@@ -117,7 +117,8 @@ def test_figures_can_be_basic_or_off(capsys, tiny_model, tmp_path):
 
 def _peak_rss_mb(song: Path, model: Path, out: Path, env: dict) -> float:
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec (the test process's own peak).
-    code = ("import sys; from core.cli.main import main; rc = main(sys.argv[1:]); "
+    code = ("import sys; import core.cli.reconstruct as r; r.KEEP_DECODED_SECONDS = 60.0; "
+            "from core.cli.main import main; rc = main(sys.argv[1:]); "
             "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
             "print(int(hwm.split()[1]) / 1024); sys.exit(rc)")
     proc = subprocess.run([sys.executable, "-c", code, "reconstruct", str(song), "--model",
@@ -128,6 +129,9 @@ def _peak_rss_mb(song: Path, model: Path, out: Path, env: dict) -> float:
 
 
 def test_memory_does_not_grow_with_the_song(tiny_model, tmp_path):
+    # Songs up to KEEP_DECODED_SECONDS (10 minutes) are decoded once and kept, a bounded 53 MB;
+    # the child runs with a one-minute bound so that an 8-minute song takes the path of any
+    # longer one (decoded again, block by block), where memory must stay flat.
     short, long = tmp_path / "short.wav", tmp_path / "long.wav"
     sf.write(short, _tone(2.0, 8000), 8000)
     chunk = _tone(10.0, 8000)
@@ -140,6 +144,23 @@ def test_memory_does_not_grow_with_the_song(tiny_model, tmp_path):
     big = _peak_rss_mb(long, tiny_model, tmp_path / "o2.wav", env)
     assert sf.info(tmp_path / "o2.wav").frames == 480 * SAMPLE_RATE
     assert big < small + 30, (small, big)
+
+
+def test_a_song_is_reconstructed_the_same_whether_kept_or_decoded_twice(
+        capsys, tiny_model, tmp_path, monkeypatch):
+    import core.cli.reconstruct as rc
+
+    song = tmp_path / "song.wav"
+    sf.write(song, _tone(7.5), SAMPLE_RATE, subtype="FLOAT")
+    kept = _run(capsys, "reconstruct", str(song), "--model", str(tiny_model), "--out",
+                str(tmp_path / "kept.wav"))
+    monkeypatch.setattr(rc, "KEEP_DECODED_SECONDS", 5.0)  # shorter than the song
+    twice = _run(capsys, "reconstruct", str(song), "--model", str(tiny_model), "--out",
+                 str(tmp_path / "twice.wav"))
+    a, _ = sf.read(tmp_path / "kept.wav", dtype="float32")
+    b, _ = sf.read(tmp_path / "twice.wav", dtype="float32")
+    np.testing.assert_array_equal(a, b)
+    assert kept["si_sdr"] == twice["si_sdr"] and kept["normalized"] and twice["normalized"]
 
 
 @pytest.mark.parametrize("n", [300, 700, 5_000, 60_000])
