@@ -110,7 +110,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--model", default=None)
+    parser.add_argument("--switch-interval", type=float, default=None, metavar="MS",
+                        help="the interpreter's thread switch interval (default: Python's 5 ms)")
     args = parser.parse_args()
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval / 1000)
     run(args.minutes, args.model)
     return 0
 

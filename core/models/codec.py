@@ -97,11 +97,6 @@ class CodecConfig:
         off the band the bypass carries, so training adds only what the bypass lacks (the bands
         above it) and cannot blur the waveform it keeps (see the module docstring). Without
         the bypass there is no band to guard and it changes nothing.
-    deep_encoder : bool
-        Add the deep encoder's output to the bypass's analysis in the latent. False: the latent
-        is the MDCT band alone and only the decoder learns; with the band guard, the output's
-        band is then exactly the input's. Without the bypass the deep encoder is always built
-        (there is no other latent).
     loss : str
         Trainer loss this model is meant to train with (a :func:`core.models.losses.losses` name).
     clip_samples : int
@@ -121,7 +116,6 @@ class CodecConfig:
     bypass: bool = True
     # Files saved before the guard existed were trained without it, whatever the preset says.
     band_guard: bool = field(default=False, metadata={"absent": False})
-    deep_encoder: bool = field(default=True, metadata={"absent": True})
     loss: str = field(default="spectral", metadata={"choices": tuple(losses())})
     clip_samples: int = CLIP_SAMPLES
     sample_rate: int = SAMPLE_RATE
@@ -250,7 +244,7 @@ class CELCodec(Autoencoder):
             enc += [_ResUnit(out, k, d, act, wn) for d in units]
             width = out
         enc += [act(), wn(nn.Conv1d(width, config.latent_channels, 3, padding=1))]
-        self.encoder = nn.Sequential(*enc) if config.deep_encoder or not config.bypass else None
+        self.encoder = nn.Sequential(*enc)
 
         dec: list[nn.Module] = [wn(nn.Conv1d(config.latent_channels, width, k, padding=k // 2))]
         widths = (config.stem_channels, *config.channels[:-1])
@@ -273,9 +267,8 @@ class CELCodec(Autoencoder):
                 basis = mdct_basis(H, C)
                 self.analysis.weight.copy_(basis[:, None, :])
                 self.synthesis.weight.copy_(basis[:, None, :])
-                for seq in (self.encoder, self.decoder):
-                    if seq is not None:
-                        _zero(seq[-1])
+                for last in (self.encoder[-1], self.decoder[-1]):
+                    _zero(last)
             if config.band_guard:  # the projection below holds for the MDCT only
                 self.analysis.requires_grad_(False)
                 self.synthesis.requires_grad_(False)
@@ -287,8 +280,6 @@ class CELCodec(Autoencoder):
         T = x.shape[-1]
         L = self.latent_shape(T)[1]
         x = F.pad(x, (0, L * self.config.hop - T))
-        if self.encoder is None:
-            return self.analysis(x)
         z = self.encoder(x)
         if self.analysis is not None:
             z = z + self.analysis(x)
@@ -341,11 +332,8 @@ PRESETS = {
 """Registered presets, from 1/2 to 1/256 of the samples kept."""
 
 GUARDED = frozenset({"CELCodec4"})
-MDCT_LATENT = frozenset({"CELCodec4"})
-"""Presets whose latent is the MDCT band alone (no deep encoder)."""
 """Presets trained with the band guard: the mild ratio, where SI-SDR is what the bypass keeps."""
 
 for _name, (_strides, _channels, _c, _loss) in PRESETS.items():
     register(_name, CELCodec, CodecConfig, strides=_strides, channels=_channels,
-             latent_channels=_c, loss=_loss, band_guard=_name in GUARDED,
-             deep_encoder=_name not in MDCT_LATENT)
+             latent_channels=_c, loss=_loss, band_guard=_name in GUARDED)

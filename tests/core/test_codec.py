@@ -137,31 +137,20 @@ def test_the_band_guard_keeps_the_bypass_band_as_the_latent_says_after_training(
     assert all(p.requires_grad for p in unguarded.parameters())
 
 
-def test_without_the_deep_encoder_the_latent_is_the_mdct_band():
-    model = build_model("CELCodec4", **TINY, deep_encoder=False, clip_samples=2048)
-    assert model.encoder is None
-    x = torch.from_numpy(_tone(300, 2048) + _tone(5000, 2048, 0.2))[None, None]
-    with torch.no_grad():
-        expected = model.analysis(x)
-        np.testing.assert_allclose(model.encode(x), expected, atol=1e-6)
-    assert build_model("CELCodec4", **TINY, bypass=False).encoder is not None
-
-
 def test_a_model_saved_before_the_band_guard_existed_loads_unguarded(tmp_path):
     # Files without the field were trained without the guard: loading one with the preset's
     # new default would silently change what it sounds like.
     import json
 
-    old = build_model("CELCodec4", **TINY, band_guard=False, deep_encoder=True,
-                      clip_samples=2048)
+    old = build_model("CELCodec4", **TINY, band_guard=False, clip_samples=2048)
     with torch.no_grad():
         old.decoder[-1].weight.normal_(0, 0.05)  # a deep path that reaches into the band
     save_model(old, tmp_path / "old")
     cfg = json.loads((tmp_path / "old" / "config.json").read_text())
-    del cfg["config"]["band_guard"], cfg["config"]["deep_encoder"]
+    del cfg["config"]["band_guard"]
     (tmp_path / "old" / "config.json").write_text(json.dumps(cfg))
     loaded = load_model(tmp_path / "old").model
-    assert loaded.config.band_guard is False and loaded.config.deep_encoder is True
+    assert loaded.config.band_guard is False
     x = _tone(500, 2048)[None]
     np.testing.assert_allclose(reconstruct(loaded, x), reconstruct(old, x), atol=1e-6)
 
