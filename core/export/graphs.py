@@ -122,12 +122,10 @@ class _CodecEncoder(nn.Module):
 class _CodecDecoder(nn.Module):
     def __init__(self, model: CELCodec):
         super().__init__()
-        self.decoder, self.synthesis = model.decoder, model.synthesis
+        self.model = model
 
     def forward(self, latent: Tensor, length: Tensor) -> Tensor:
-        y = self.decoder(latent)
-        if self.synthesis is not None:
-            y = y + self.synthesis(latent)
+        y = self.model.synthesize(latent)
         return soft_clip(torch.index_select(y, 2, torch.arange(length)))
 
 

@@ -299,12 +299,18 @@ class CELCodec(Autoencoder):
         if not 0 < T <= natural:
             raise ValueError(f"length {T} is not in 1..{natural} for a latent of "
                              f"{z.shape[-1]} frames")
+        return soft_clip(self.synthesize(z)[..., :T])
+
+    def synthesize(self, z: Tensor) -> Tensor:
+        """The decoder's natural output ``Tensor[B, 1, L * hop]`` of a latent, before the cut
+        and the soft clip: the deep path (projected off the bypass's band with the guard) plus
+        the bypass's synthesis. The export graphs trace this very method."""
         y = self.decoder(z)
-        if self.config.band_guard and self.synthesis is not None:
+        if self.synthesis is None:
+            return y
+        if self.config.band_guard:
             y = y - self.synthesis(self.analysis(y))
-        if self.synthesis is not None:
-            y = y + self.synthesis(z)
-        return soft_clip(y[..., :T])
+        return y + self.synthesis(z)
 
     def output_length(self, L: int) -> int:
         """Samples decoded from ``L`` frames: ``clip_samples`` for a whole clip, else ``L*hop``."""
