@@ -45,7 +45,7 @@ demo-model: setup
 music: setup
 	$(PY) scripts/music_corpus.py
 
-# The bundled real_music models: two 30-minute trainings at once, one thread each, then the
+# The bundled real_music models: two 30-minute trainings one after the other, two threads each, then the
 # classifiers, the notes and the held-out evaluation (see README, "Models trained on real music").
 music-models: music
 	scripts/make_music_models.sh
