@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,17 +29,23 @@ class Preset:
 
 _REGISTRY: dict[str, Preset] = {}
 _families_loaded = False
+_FAMILIES_LOCK = threading.RLock()  # re-entered when a family's import asks for the registry
 
 
 def _load_families() -> None:
+    # The flag is set once every family is imported, under a lock: set first, a second thread
+    # (the GUI's architecture form beside a worker's model load) saw an empty registry.
     global _families_loaded
     if _families_loaded:
         return
-    _families_loaded = True
-    from core.models import FAMILIES
+    with _FAMILIES_LOCK:
+        if _families_loaded:
+            return
+        from core.models import FAMILIES
 
-    for family in FAMILIES:
-        importlib.import_module(f"core.models.{family}")
+        for family in FAMILIES:
+            importlib.import_module(f"core.models.{family}")
+        _families_loaded = True
 
 
 def register(name: str, family_cls: type[Autoencoder], config_cls: type,
