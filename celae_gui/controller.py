@@ -24,6 +24,11 @@ from celae_gui.workers.visqol_worker import VisqolService
 log = logging.getLogger(__name__)
 
 QUALITY_DELAY_MS = 400
+PAINT_FIRST_MS = 250
+"""How long the latents and the work they start (genre bars, PC labels, the edit's rendering)
+wait after a reconstruction is shown: started at once, their threads took the cores while the
+window drew the new song, and the first paint of a whole song stretched from 45-60 ms to
+70-150 ms (``scripts/bench_switch.py``)."""
 
 
 class Controller(QObject):
@@ -63,6 +68,9 @@ class Controller(QObject):
         self._quality_timer.setSingleShot(True)
         self._quality_timer.setInterval(QUALITY_DELAY_MS)
         self._quality_timer.timeout.connect(self._measure_edit)
+        self._after_paint = QTimer(self, singleShot=True, interval=PAINT_FIRST_MS)
+        self._after_paint.timeout.connect(self._start_after_reconstruct)
+        self._shown: ReconstructResult | None = None
         self.edits.failed.connect(self._on_edit_failed)
         state.current_song_changed.connect(self._on_song_or_window_changed)
         state.window_changed.connect(self._on_window_changed)
@@ -190,6 +198,7 @@ class Controller(QObject):
     def reconstruct(self) -> None:
         """Reconstruct the current window of the current song with the current model."""
         state = self.state
+        self._after_paint.stop()
         self.edits.invalidate()
         if self.live is not None:
             self.live.invalidate()
@@ -214,20 +223,35 @@ class Controller(QObject):
         if not self._recon.busy():
             self._set_busy("")
 
+    def _is_current(self, result: ReconstructResult) -> bool:
+        state = self.state
+        return (result.path == state.current_path and result.window == state.window
+                and result.bits == state.latent_bits)
+
     def _on_reconstructed(self, result: ReconstructResult) -> None:
         state = self.state
-        if (result.path != state.current_path or result.window != state.window
-                or result.bits != state.latent_bits):
+        if not self._is_current(result):
             return
         state.set_source("original", result.original)
         state.set_source("recon", result.recon)
-        state.set_latents(result.latents)
+        # The latents, and the work they start (genre bars, the PC labels, the edit, ViSQOL),
+        # come PAINT_FIRST_MS later; meanwhile no other window's or model's latents stand.
+        if state.latents is not None:
+            state.set_latents(None)
+        self._shown = result
         quality = result.recon.quality
         if quality is not None:
             state.info(f"{result.path.name}: reconstructed, SI-SDR {quality.si_sdr:.1f} dB")
-        self.reconstructed.emit(result)
         self._baseline_audio = result.baseline_audio
-        self.visqol.request(self._baseline_audio)
+        self.visqol.request(self._baseline_audio)  # marks the scores pending; scored later
+        self._after_paint.start()
+
+    def _start_after_reconstruct(self) -> None:
+        result, self._shown = self._shown, None
+        if result is None or not self._is_current(result) or self.state.source("recon") is None:
+            return
+        self.state.set_latents(result.latents)
+        self.reconstructed.emit(result)
         self.request_edit()
 
     def _on_reconstruct_failed(self, message: str) -> None:
@@ -341,6 +365,7 @@ class Controller(QObject):
             ok = self.live.shutdown() and ok
         ok = self.visqol.shutdown() and ok
         self._quality_timer.stop()
+        self._after_paint.stop()
         for slot in (self._model, self._recon, self._quality, *self._decoders):
             ok = slot.shutdown() and ok
         return ok

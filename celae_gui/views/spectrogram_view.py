@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from celae_gui import theme
@@ -22,6 +23,11 @@ FREQ_TICKS_HZ = (100, 1000, 4000, 10000)
 """Frequencies marked on each row's left axis (the bands are mel-spaced)."""
 DIFF_LIMIT = 4.0
 """Differences beyond ±4 natural-log units (about ±17 dB) saturate the colour scale."""
+STAGGER_MS = 80
+"""How long a new span (another window, the whole song) waits before it is drawn here: the
+waveform view repaints first, in its own pass. Drawn together, the first paint of both views at
+a new range took 45-60 ms on this project's 2-core machine, the window frozen meanwhile
+(``scripts/bench_switch.py``)."""
 
 
 class SpectrogramView(QWidget):
@@ -66,6 +72,9 @@ class SpectrogramView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.layout_widget)
+        self._pending: set[str] = set()
+        self._stagger = QTimer(self, singleShot=True, interval=STAGGER_MS)
+        self._stagger.timeout.connect(self._show_pending)
         state.source_changed.connect(self._on_source_changed)
 
     @property
@@ -108,6 +117,28 @@ class SpectrogramView(QWidget):
         self.plots[name].getAxis("left").setTicks([ticks, []])
 
     def _on_source_changed(self, kind: str) -> None:
+        # A source over the span already shown (a live edit) is drawn at once; a new span
+        # waits for the waveform view's repaint (STAGGER_MS), and so does any source after it.
+        if self._pending or self._new_span(kind):
+            self._pending.add(kind)
+            self._stagger.start()
+            return
+        self._show_source(kind)
+
+    def _new_span(self, kind: str) -> bool:
+        data = self._state.source(kind)
+        if data is None or data.spectrum is None or self._rects.get(kind) is None:
+            return False
+        rect = (self._state.time_origin(), 0.0, data.spectrum.seconds,
+                float(data.spectrum.values.shape[0]))
+        return rect != self._rects[kind]
+
+    def _show_pending(self) -> None:
+        pending, self._pending = self._pending, set()
+        for kind in (k for k in ROWS if k in pending):
+            self._show_source(kind)
+
+    def _show_source(self, kind: str) -> None:
         data = self._state.source(kind)
         spectrum = None if data is None else data.spectrum
         if kind == "original" and spectrum is not None:
