@@ -29,7 +29,9 @@ from celae_gui.state import AppState
 from celae_gui.workers.classify_worker import ClassifierTrainSettings, ClassifierTrainWorker
 
 HEADS = (("Latent statistics + MLP (fast)", "stats"), ("Small conv net on the latent", "conv"),
-         ("The report's dense head", "report"))
+         ("The report's dense head", "report"),
+         ("Multi-scale latent statistics + MLP", "multiscale"),
+         ("Latent + the encoder's first stage (CELCodec; best on real music)", "encoder"))
 
 
 class ClassifierDialog(RunDialog):
@@ -157,10 +159,24 @@ class ClassifierDialog(RunDialog):
 
     def _on_model_changed(self, loaded) -> None:
         self.model_label.setText("(none loaded)" if loaded is None else loaded.path.name)
+        self._allow_encoder_head(loaded)
         out = self.output_folder()
         self.out_label.setText("" if out is None else str(out))
         if not self.is_running():
             self.start_button.setEnabled(loaded is not None)
+
+    def _allow_encoder_head(self, loaded) -> None:
+        """The ``encoder`` head reads a CELCodec's encoder layers: offered for those only."""
+        ok = False
+        if loaded is not None:  # torch is loaded with the model; never imported before it
+            from core.genre.encoder_stats import supports
+
+            ok = supports(loaded.model)
+        item = self.head.model().item(self.head.findData("encoder"))
+        item.setEnabled(ok)
+        item.setToolTip("" if ok else "Needs a CELCodec model: this one has no encoder stages")
+        if not ok and self.head.currentData() == "encoder":
+            self.head.setCurrentIndex(0)
 
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running and self._state.model is not None)

@@ -3,7 +3,9 @@ flatten-MLP and two better ones), :class:`MusicGenreClassifier`, and the mel-spe
 MFCC baselines.
 
 Heads take latents ``Tensor[B, C, L]`` so that latents can be computed once (the encoder is
-frozen) and so that the app can classify an edited latent without re-encoding.
+frozen) and so that the app can classify an edited latent without re-encoding; the ``encoder``
+head takes features of the audio computed by the frozen encoder instead
+(:mod:`core.genre.encoder_stats`), so a classifier with it scores audio only.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from torch import Tensor, nn
 
 from core.audio.features import LATENT_STATS_VERSION, LogMel, latent_stats_dim, latent_stats_torch
 
-HEAD_KINDS = ("stats", "conv", "report", "multiscale")
+HEAD_KINDS = ("stats", "conv", "report", "multiscale", "encoder")
 """``stats``: pooled latent statistics, standardised, + MLP (default); ``conv``: a small conv
 net on the latent with mean/std/max pooling over time; ``report``: the report's head, the
 flattened latent + MLP; ``multiscale``: the pooled statistics plus their multi-scale variations
-and the channel correlations (:mod:`core.genre.multiscale`), + MLP."""
+and the channel correlations (:mod:`core.genre.multiscale`), + MLP; ``encoder``: the multi-scale
+statistics beside the band statistics of the encoder's first stage, which still sees the whole
+band (:mod:`core.genre.encoder_stats`; a CELCodec's encoder only), + MLP."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class HeadConfig:
     frame: int = 256
     conv_channels: tuple[int, ...] = (32, 64, 64)
     feature_version: int = LATENT_STATS_VERSION
+    stage_channels: int = 0
+    """Channels of the encoder's first stage (the ``encoder`` head only)."""
 
     def __post_init__(self):
         if self.kind not in HEAD_KINDS:
@@ -128,6 +134,22 @@ class MultiscaleHead(FeatureHead):
         return multiscale_stats(x, self.n_bands, self.frame)
 
 
+class EncoderHead(FeatureHead):
+    """:func:`core.genre.encoder_stats.encoder_stats` of the audio + MLP: its input is those
+    features, which :meth:`MusicGenreClassifier.encode` computes from audio."""
+
+    reads_audio = True
+
+    def __init__(self, cfg: HeadConfig):
+        from core.genre.encoder_stats import encoder_stats_dim
+
+        if cfg.stage_channels <= 0:
+            raise ValueError("the encoder head needs stage_channels (the encoder's first stage)")
+        super().__init__(encoder_stats_dim(cfg.latent_channels, cfg.stage_channels, cfg.n_bands),
+                         cfg.hidden, cfg.n_genres, cfg.dropout)
+        self.n_bands, self.frame = cfg.n_bands, cfg.frame
+
+
 class ReportHead(FeatureHead):
     """The report's head: the whole latent flattened + MLP."""
 
@@ -166,7 +188,7 @@ def build_head(cfg: HeadConfig) -> nn.Module:
     """The head named by ``cfg.kind``; input ``Tensor[B, C, L]``, output logits
     ``Tensor[B, n_genres]``."""
     return {"stats": StatsHead, "conv": ConvHead, "report": ReportHead,
-            "multiscale": MultiscaleHead}[cfg.kind](cfg)
+            "multiscale": MultiscaleHead, "encoder": EncoderHead}[cfg.kind](cfg)
 
 
 class MusicGenreClassifier(nn.Module):
@@ -207,13 +229,33 @@ class MusicGenreClassifier(nn.Module):
         self.autoencoder.eval()  # frozen: its BatchNorm statistics must not move
         return self
 
+    @property
+    def reads_audio(self) -> bool:
+        """True when the head needs the audio (the ``encoder`` head), not only a latent."""
+        return bool(getattr(self.head, "reads_audio", False))
+
     def encode(self, audio: Tensor) -> Tensor:
-        """Audio ``Tensor[B, 1, T]`` -> latent ``Tensor[B, C, L]`` (no gradient)."""
+        """Audio ``Tensor[B, 1, T]`` -> the head's input (no gradient): the latent
+        ``Tensor[B, C, L]``, or the ``encoder`` head's features ``Tensor[B, D]``."""
         with torch.no_grad():
+            if self.reads_audio:
+                from core.genre.encoder_stats import encoder_stats
+
+                return encoder_stats(self.autoencoder, audio, self.head.n_bands,
+                                     self.head.frame)
             return self.autoencoder.encode(audio)
 
     def forward_latent(self, z: Tensor) -> Tensor:
-        """Latent ``Tensor[B, C, L]`` -> logits ``Tensor[B, n_genres]``."""
+        """Latent ``Tensor[B, C, L]`` -> logits ``Tensor[B, n_genres]``.
+
+        Raises
+        ------
+        ValueError
+            For the ``encoder`` head, which reads the audio's encoder layers, not a latent.
+        """
+        if self.reads_audio:
+            raise ValueError("this classifier's head (encoder) reads the audio through the "
+                             "encoder's layers: score the audio, not a latent")
         return self.head(z)
 
     def forward(self, audio: Tensor) -> Tensor:

@@ -168,6 +168,24 @@ def encode_latents(autoencoder: nn.Module, clips: np.ndarray, *, batch_size: int
     Tensor[N, C, L]
         float32 latents on the CPU.
     """
+    return _in_batches(autoencoder, autoencoder.encode, clips, batch_size, on_progress,
+                       should_stop)
+
+
+def encode_features(autoencoder: nn.Module, head: nn.Module, clips: np.ndarray, *,
+                    batch_size: int = 16, on_progress: ProgressFn | None = None,
+                    should_stop: StopFn | None = None) -> Tensor:
+    """The ``encoder`` head's features of clips (:func:`core.genre.encoder_stats.encoder_stats`),
+    in batches on the model's device: ``Tensor[N, D]`` on the CPU."""
+    from core.genre.encoder_stats import encoder_stats
+
+    return _in_batches(autoencoder,
+                       lambda x: encoder_stats(autoencoder, x, head.n_bands, head.frame),
+                       clips, batch_size, on_progress, should_stop)
+
+
+def _in_batches(autoencoder: nn.Module, fn, clips: np.ndarray, batch_size: int,
+                on_progress: ProgressFn | None, should_stop: StopFn | None) -> Tensor:
     on_progress = on_progress or no_progress
     should_stop = should_stop or never_stop
     device = _device_of(autoencoder)
@@ -178,8 +196,7 @@ def encode_latents(autoencoder: nn.Module, clips: np.ndarray, *, batch_size: int
         for i in range(0, len(x), batch_size):
             if should_stop():
                 raise Cancelled()
-            out.append(autoencoder.encode(as_float(x[i:i + batch_size])[:, None].to(device))
-                       .float().cpu())
+            out.append(fn(as_float(x[i:i + batch_size])[:, None].to(device)).float().cpu())
             on_progress(min(1.0, (i + batch_size) / len(x)), "encoding clips")
     return torch.cat(out)
 
@@ -238,7 +255,8 @@ def train_latent_probe(autoencoder: nn.Module, train: LabeledClips, valid: Label
     genres : list[str]
         Genre names, in label order.
     head : str
-        ``"stats"`` (default), ``"conv"`` or ``"report"`` (see ``core.genre.model``).
+        One of :data:`core.genre.model.HEAD_KINDS` (default ``"stats"``); ``"encoder"``
+        needs a CELCodec.
     head_options : dict, optional
         Other :class:`HeadConfig` fields (hidden, dropout...).
     autoencoder_ref : dict, optional
@@ -251,14 +269,28 @@ def train_latent_probe(autoencoder: nn.Module, train: LabeledClips, valid: Label
     _check(train, genres)
     on_progress = on_progress or no_progress
     config = fit_config or FitConfig()
-    z_tr = encode_latents(autoencoder, train.clips, on_progress=_sub(on_progress, 0, 0.15),
-                          should_stop=should_stop)
-    z_va = encode_latents(autoencoder, valid.clips, on_progress=_sub(on_progress, 0.15, 0.2),
-                          should_stop=should_stop)
-    cfg = HeadConfig(kind=head, latent_channels=z_tr.shape[1], latent_length=z_tr.shape[2],
-                     n_genres=len(genres), **(head_options or {}))
+    channels, length = autoencoder.latent_shape(train.clips.shape[1])
+    options = dict(head_options or {})
+    if head == "encoder":
+        from core.genre.encoder_stats import stage_channels, supports
+
+        if not supports(autoencoder):
+            raise ValueError(f"the encoder head reads a CELCodec's encoder layers; this model "
+                             f"is a {type(autoencoder).__name__}: pick another head")
+        options.setdefault("stage_channels", stage_channels(autoencoder))
+    cfg = HeadConfig(kind=head, latent_channels=channels, latent_length=length,
+                     n_genres=len(genres), **options)
     torch.manual_seed(config.seed)  # the head's initial weights: the same run, the same probe
     net = build_head(cfg)
+    if getattr(net, "reads_audio", False):
+        def inputs(clips, **kw):
+            return encode_features(autoencoder, net, clips, **kw)
+    else:
+        def inputs(clips, **kw):
+            return encode_latents(autoencoder, clips, **kw)
+    z_tr = inputs(train.clips, on_progress=_sub(on_progress, 0, 0.15), should_stop=should_stop)
+    z_va = inputs(valid.clips, on_progress=_sub(on_progress, 0.15, 0.2),
+                  should_stop=should_stop)
     result = _fit_net(net, z_tr, train.labels, z_va, valid.labels, config,
                       _device_of(autoencoder), f"latent probe ({head})", checkpoint_dir,
                       _sub(on_progress, 0.2, 1.0), should_stop, on_epoch)
@@ -334,6 +366,9 @@ def predict_proba_from_latent(classifier: MusicGenreClassifier, z: np.ndarray | 
     ndarray[N, n_genres]
         Probabilities; each row sums to 1 (``N = 1`` for a single ``[C, L]`` latent).
     """
+    if classifier.reads_audio:
+        raise ValueError("this classifier's head (encoder) reads the audio through the "
+                         "encoder's layers: score the audio, not a latent")
     z_t = torch.as_tensor(np.asarray(z, dtype=np.float32))
     if z_t.dim() == 2:
         z_t = z_t[None]

@@ -311,3 +311,54 @@ def test_clips_per_song_keeps_every_song_with_fewer_clips(trained):
     songs = np.asarray(full.clipset.song_of_clip)
     assert len(few.keep) == len(np.unique(songs)) < len(full.keep)
     assert set(songs[few.keep]) == set(songs[full.keep])
+
+
+@pytest.fixture(scope="module")
+def encoder_head(_one_thread, tmp_path_factory):
+    """A tiny CELCodec4 and a classifier with the ``encoder`` head trained on the tonal set."""
+    root = tmp_path_factory.mktemp("clf-encoder")
+    torch.manual_seed(0)
+    save_model(build_model("CELCodec4", clip_samples=CLIP), root / "codec")
+    data = _write_dataset(root / "data", {g: [f"song{i}" for i in range(5)] for g in TONES})
+    result = analysis_cli.run_classify_train(data, root / "codec", root / "codec" / "classifier",
+                                             epochs=12, batch_size=8, device="cpu",
+                                             head="encoder", baselines=())
+    return root, data, result
+
+
+def test_the_encoder_head_learns_from_the_audio_and_reloads_identically(encoder_head):
+    from core.genre.encoder_stats import encoder_stats
+    from core.genre.multiscale import multiscale_stats
+
+    root, data, result = encoder_head
+    assert result.probe.name == "latent probe (encoder)" and result.probe.accuracy >= 0.8
+    lc = load_classifier(root / "codec" / "classifier")
+    assert lc.classifier.head_config.kind == "encoder" and lc.classifier.reads_audio
+    clips = load_analysis_data(data, CLIP).side("test").clips
+    proba = predict_proba(lc.classifier, clips)
+    assert proba.shape == (len(clips), 3)
+    again = predict_proba(load_classifier(root / "codec" / "classifier").classifier, clips)
+    np.testing.assert_allclose(again, proba, atol=1e-6)
+    # Its features begin with the multi-scale statistics of the very latent encode() gives.
+    codec = lc.classifier.autoencoder
+    x = torch.from_numpy(clips[:2].astype(np.float32) / 32768)[:, None]
+    with torch.no_grad():
+        features = encoder_stats(codec, x)
+        latent_part = multiscale_stats(codec.encode(x))
+    np.testing.assert_allclose(features[:, :latent_part.shape[1]], latent_part, atol=1e-5)
+
+
+def test_the_encoder_head_refuses_a_bare_latent_and_a_model_without_stages(encoder_head,
+                                                                          trained):
+    root, data, _ = encoder_head
+    clf = load_classifier(root / "codec" / "classifier").classifier
+    clips = load_analysis_data(data, CLIP).side("test").clips[:2]
+    z = encode_latents(clf.autoencoder, clips).numpy()
+    with pytest.raises(ValueError, match="score the audio"):
+        predict_proba_from_latent(clf, z)
+    other_root, other_data, _ = trained
+    ad = load_analysis_data(other_data, CLIP)
+    report_model = load_classifier(other_root / "ae" / "classifier").autoencoder.model
+    with pytest.raises(ValueError, match="CELCodec.*pick another head"):
+        train_latent_probe(report_model, ad.side("train"), ad.side("valid"), ad.genres,
+                           head="encoder", fit_config=FitConfig(epochs=1))

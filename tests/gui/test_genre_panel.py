@@ -92,6 +92,18 @@ def test_without_a_classifier_the_panel_says_how_to_get_one(explore):
     assert "Train classifier" in panel.placeholder.text()
 
 
+def test_the_encoder_head_is_offered_for_codec_models_only(qtbot, explore):
+    win, _model, _ = explore
+    dialog = win.classifier_dialog
+    win._show_dialog(dialog)
+    heads = [dialog.head.itemData(i) for i in range(dialog.head.count())]
+    assert heads == ["stats", "conv", "report", "multiscale", "encoder"]
+    item = dialog.head.model().item(heads.index("encoder"))
+    # The window's model is a CELAutoencoderSiLU: no encoder stages to read.
+    assert not item.isEnabled() and "CELCodec" in item.toolTip()
+    dialog.close()
+
+
 def test_trained_classifier_shows_bars_that_sum_to_1_and_follow_the_edit(
         qtbot, explore, qt_thread_guard):
     win, model, data = explore
