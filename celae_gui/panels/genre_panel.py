@@ -120,6 +120,10 @@ class GenrePanel(QGroupBox):
             self.bars[kind] = bars
         self.summary = QLabel("")
         self.summary.setObjectName("muted")
+        # Wrapped, so a long style name never widens the right-hand column: its width came and
+        # went with the text, and each change re-laid out and repainted every plot (60-115 ms
+        # window freezes when a whole song was loaded, scripts/bench_switch.py under Xvfb).
+        self.summary.setWordWrap(True)
         self.source_label = QLabel("")
         self.source_label.setObjectName("muted")
         self.source_label.setWordWrap(True)

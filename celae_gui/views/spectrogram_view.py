@@ -117,8 +117,9 @@ class SpectrogramView(QWidget):
         self.plots[name].getAxis("left").setTicks([ticks, []])
 
     def _on_source_changed(self, kind: str) -> None:
-        # A source over the span already shown (a live edit) is drawn at once; a new span
-        # waits for the waveform view's repaint (STAGGER_MS), and so does any source after it.
+        # A source over the span already shown (a live edit) is drawn at once; a new span (or
+        # a first image) waits for the waveform view's repaint (STAGGER_MS), and so does any
+        # source after it.
         if self._pending or self._new_span(kind):
             self._pending.add(kind)
             self._stagger.start()
@@ -126,12 +127,14 @@ class SpectrogramView(QWidget):
         self._show_source(kind)
 
     def _new_span(self, kind: str) -> bool:
+        """True unless ``kind`` arrives over the very span its row already shows (a live
+        edit); a row cleared for the new window or song counts as a new span too."""
         data = self._state.source(kind)
-        if data is None or data.spectrum is None or self._rects.get(kind) is None:
+        if data is None or data.spectrum is None:
             return False
         rect = (self._state.time_origin(), 0.0, data.spectrum.seconds,
                 float(data.spectrum.values.shape[0]))
-        return rect != self._rects[kind]
+        return rect != self._rects.get(kind)
 
     def _show_pending(self) -> None:
         pending, self._pending = self._pending, set()

@@ -80,7 +80,8 @@ def test_slider_change_updates_the_edited_curve_on_the_gui_thread(qtbot, window)
     assert not np.allclose(after, before)
     assert np.array_equal(after, state.audio("edited"))
     assert window.quality_panel.text("edited", "si_sdr") != "—"
-    assert window.spectrogram_view.has_image("edited")
+    # The spectrogram row of a new image follows the waveform's repaint (STAGGER_MS).
+    qtbot.waitUntil(lambda: window.spectrogram_view.has_image("edited"), timeout=2_000)
     assert all(t is QApplication.instance().thread() for t in threads)
 
     # Undo brings back the unedited audio.
