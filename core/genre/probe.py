@@ -17,7 +17,7 @@ from sklearn import metrics as skm
 from torch import Tensor, nn
 
 from core.audio.features import mfcc_stats
-from core.errors import DatasetError
+from core.errors import DatasetError, TrainingError
 from core.genre.fit import FitConfig, FitResult, as_float, fit, predict_logits
 from core.genre.model import (
     FeatureHead,
@@ -275,7 +275,7 @@ def train_latent_probe(autoencoder: nn.Module, train: LabeledClips, valid: Label
         from core.genre.encoder_stats import stage_channels, supports
 
         if not supports(autoencoder):
-            raise ValueError(f"the encoder head reads a CELCodec's encoder layers; this model "
+            raise TrainingError(f"the encoder head reads a CELCodec's encoder layers; this model "
                              f"is a {type(autoencoder).__name__}: pick another head")
         options.setdefault("stage_channels", stage_channels(autoencoder))
     cfg = HeadConfig(kind=head, latent_channels=channels, latent_length=length,

@@ -359,6 +359,6 @@ def test_the_encoder_head_refuses_a_bare_latent_and_a_model_without_stages(encod
     other_root, other_data, _ = trained
     ad = load_analysis_data(other_data, CLIP)
     report_model = load_classifier(other_root / "ae" / "classifier").autoencoder.model
-    with pytest.raises(ValueError, match="CELCodec.*pick another head"):
+    with pytest.raises(TrainingError, match="CELCodec.*pick another head"):
         train_latent_probe(report_model, ad.side("train"), ad.side("valid"), ad.genres,
                            head="encoder", fit_config=FitConfig(epochs=1))
