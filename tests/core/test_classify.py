@@ -59,16 +59,21 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
+def _train_tiny(root, arch: str, folder: str, **options):
+    """A tiny ``arch`` saved in ``root/folder``, the three-genre tonal dataset, and a classifier
+    trained on it into ``root/folder/classifier``: ``(root, data, result)``."""
+    torch.manual_seed(0)
+    save_model(build_model(arch, clip_samples=CLIP), root / folder)
+    data = _write_dataset(root / "data", {g: [f"song{i}" for i in range(5)] for g in TONES})
+    result = analysis_cli.run_classify_train(data, root / folder, root / folder / "classifier",
+                                             epochs=12, batch_size=8, device="cpu", **options)
+    return root, data, result
+
+
 @pytest.fixture(scope="module")
 def trained(_one_thread, tmp_path_factory):
     """A tiny autoencoder, a three-genre tonal dataset and a classifier trained on it."""
-    root = tmp_path_factory.mktemp("clf")
-    torch.manual_seed(0)
-    save_model(build_model("CELAutoencoderSiLU", clip_samples=CLIP), root / "ae")
-    data = _write_dataset(root / "data", {g: [f"song{i}" for i in range(5)] for g in TONES})
-    result = analysis_cli.run_classify_train(data, root / "ae", root / "ae" / "classifier",
-                                             epochs=12, batch_size=8, device="cpu")
-    return root, data, result
+    return _train_tiny(tmp_path_factory.mktemp("clf"), "CELAutoencoderSiLU", "ae")
 
 
 def test_metrics_match_sklearn_on_a_known_labelling():
@@ -316,14 +321,8 @@ def test_clips_per_song_keeps_every_song_with_fewer_clips(trained):
 @pytest.fixture(scope="module")
 def encoder_head(_one_thread, tmp_path_factory):
     """A tiny CELCodec4 and a classifier with the ``encoder`` head trained on the tonal set."""
-    root = tmp_path_factory.mktemp("clf-encoder")
-    torch.manual_seed(0)
-    save_model(build_model("CELCodec4", clip_samples=CLIP), root / "codec")
-    data = _write_dataset(root / "data", {g: [f"song{i}" for i in range(5)] for g in TONES})
-    result = analysis_cli.run_classify_train(data, root / "codec", root / "codec" / "classifier",
-                                             epochs=12, batch_size=8, device="cpu",
-                                             head="encoder", baselines=())
-    return root, data, result
+    return _train_tiny(tmp_path_factory.mktemp("clf-encoder"), "CELCodec4", "codec",
+                       head="encoder", baselines=())
 
 
 def test_the_encoder_head_learns_from_the_audio_and_reloads_identically(encoder_head):
