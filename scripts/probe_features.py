@@ -55,29 +55,18 @@ def encoder_features(model, clips: np.ndarray, batch: int = 16) -> dict[str, np.
     import torch
 
     from core.audio.features import latent_stats_torch
+    from core.genre.encoder_stats import STAGE_FRAME, encoder_taps
     from core.genre.multiscale import multiscale_stats
-    layers = list(model.encoder)
-    # The encoder is stem conv, activation, then per stage a strided conv and its residual
-    # units, each stage's output passing through an activation before the next strided conv.
-    convs = [i for i, m in enumerate(layers) if isinstance(m, torch.nn.Conv1d)]
-    stem_end, first_stage_end = convs[0] + 2, convs[2] - 1
+
     out: dict[str, list] = {}
     with torch.no_grad():
         for start in range(0, len(clips), batch):
             x = torch.from_numpy(_float(clips[start:start + batch]))[:, None, :]
-            length = model.latent_shape(x.shape[-1])[1]
-            x = torch.nn.functional.pad(x, (0, length * model.config.hop - x.shape[-1]))
-            h, taps = x, {}
-            for i, layer in enumerate(layers):
-                h = layer(h)
-                if i + 1 == stem_end:
-                    taps["stem"] = h
-                if i + 1 == first_stage_end:
-                    taps["stage1"] = h
-            z = h + model.analysis(x) if model.analysis is not None else h
-            rows = {"latent stats": latent_stats_torch(z), "latent multiscale": multiscale_stats(z),
+            taps = encoder_taps(model, x)
+            rows = {"latent stats": latent_stats_torch(taps["latent"]),
+                    "latent multiscale": multiscale_stats(taps["latent"]),
                     "stem bands": latent_stats_torch(taps["stem"], 16, 1024),
-                    "stage-1 bands": latent_stats_torch(taps["stage1"], 16, 256)}
+                    "stage-1 bands": latent_stats_torch(taps["stage"], 16, STAGE_FRAME)}
             for key, value in rows.items():
                 out.setdefault(key, []).append(value.numpy())
     return {k: np.concatenate(v) for k, v in out.items()}

@@ -3,7 +3,7 @@ statistics of the encoder's first stage.
 
 A codec with an MDCT bypass keeps the band below ``sample_rate / 2 * C / hop`` in its latent
 exactly and little else (the deep encoder's share of the latent is small), so any feature of the
-latent knows about as much as MFCC statistics of the audio cut to that band: on the real-music
+latent knows about as much as MFCC statistics of the audio cut to that band: on the real music
 style split 53.8 % against 63.1 % for the full band (``scripts/probe_features.py``). The
 encoder's first stage still sees the whole band; its activations' band statistics beside the
 latent's statistics reach 66.1 % on the same split (three seeds: 63.0-69.7 %).
@@ -57,13 +57,10 @@ def encoder_stats_dim(latent_channels: int, stage_channels: int, n_bands: int = 
     return multiscale_dim(latent_channels, n_bands) + latent_stats_dim(stage_channels, n_bands)
 
 
-def encoder_stats(autoencoder: nn.Module, audio: Tensor, n_bands: int = 16,
-                  frame: int = 256) -> Tensor:
-    """The head's features of audio ``Tensor[B, 1, T]``: ``Tensor[B, encoder_stats_dim]``.
-
-    Runs the encoder once, keeping the first stage's output on the way; the latent is what
-    ``autoencoder.encode`` gives (the test suite checks that).
-    """
+def encoder_taps(autoencoder: nn.Module, audio: Tensor) -> dict[str, Tensor]:
+    """Run the encoder once on audio ``Tensor[B, 1, T]`` and keep, on the way, the stem's output
+    (``"stem"``, after its activation, at the full rate) and the first stage's (``"stage"``);
+    ``"latent"`` is what ``autoencoder.encode`` gives (the test suite checks that)."""
     if not supports(autoencoder):
         raise ValueError(f"the encoder head reads a CELCodec's encoder layers, not a "
                          f"{type(autoencoder).__name__}'s")
@@ -71,10 +68,19 @@ def encoder_stats(autoencoder: nn.Module, audio: Tensor, n_bands: int = 16,
     hop = autoencoder.config.hop
     length = -(-audio.shape[-1] // hop)
     x = nn.functional.pad(audio, (0, length * hop - audio.shape[-1]))
+    stem_end = next(i for i, m in enumerate(encoder) if isinstance(m, nn.Conv1d)) + 2
     cut = _stage_bounds(encoder)
-    stage = encoder[:cut](x)
+    stem = encoder[:stem_end](x)
+    stage = encoder[stem_end:cut](stem)
     z = encoder[cut:](stage)
     if getattr(autoencoder, "analysis", None) is not None:
         z = z + autoencoder.analysis(x)
-    return torch.cat([multiscale_stats(z, n_bands, frame),
-                      latent_stats_torch(stage, n_bands, STAGE_FRAME)], dim=1)
+    return {"stem": stem, "stage": stage, "latent": z}
+
+
+def encoder_stats(autoencoder: nn.Module, audio: Tensor, n_bands: int = 16,
+                  frame: int = 256) -> Tensor:
+    """The head's features of audio ``Tensor[B, 1, T]``: ``Tensor[B, encoder_stats_dim]``."""
+    taps = encoder_taps(autoencoder, audio)
+    return torch.cat([multiscale_stats(taps["latent"], n_bands, frame),
+                      latent_stats_torch(taps["stage"], n_bands, STAGE_FRAME)], dim=1)
