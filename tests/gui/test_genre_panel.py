@@ -101,6 +101,11 @@ def test_the_encoder_head_is_offered_for_codec_models_only(qtbot, explore):
     item = dialog.head.model().item(heads.index("encoder"))
     # The window's model is a CELAutoencoderSiLU: no encoder stages to read.
     assert not item.isEnabled() and "CELCodec" in item.toolTip()
+    # Stepping through the heads with the keyboard skips it.
+    dialog.head.setFocus()
+    for _ in range(len(heads)):
+        QTest.keyClick(dialog.head, Qt.Key.Key_Down)
+    assert dialog.head.currentData() == "multiscale"
     dialog.close()
 
 
