@@ -30,7 +30,7 @@ def export_audio(path: str | Path, audio: np.ndarray, inputs: Iterable[Path | No
 
     ``inputs`` are the songs open in the app: the export never replaces one of them.
     """
-    from core.audio.io import save_audio
+    from core.audio.writer import save_audio
 
     path = Path(path)
     if not path.suffix:

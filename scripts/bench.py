@@ -86,7 +86,8 @@ def bench_song(work: Path) -> dict:
     import soundfile as sf
     import soxr
 
-    from core.audio.io import load_audio, save_audio
+    from core.audio.io import load_audio
+    from core.audio.writer import save_audio
     from core.data.demo import synthesize_song
     from core.models.inference import reconstruct_song
     from core.models.io import load_model

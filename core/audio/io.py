@@ -24,12 +24,18 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from core.atomic import atomic_path
+from core.audio.halves import (
+    FIRST_HALF,
+    PARALLEL_MAX_SECONDS,
+    PARALLEL_MIN_SECONDS,
+    SecondHalf,
+    mix,
+)
 from core.audio.quiet import quiet_native_stderr
 from core.audio.sniff import Sniff, explain_open_failure, has_vbr_header, sniff
 from core.bounded_read import os_reason, regular_file_reason
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
-from core.errors import AudioLoadError, AudioSaveError, TruncatedAudioError
+from core.errors import AudioLoadError, TruncatedAudioError
 
 MIN_SAMPLE_RATE = 1_000
 """Lowest source sample rate accepted, in Hz; below it a header is damaged, not audio."""
@@ -50,7 +56,6 @@ _MP3_BLOCK_SECONDS = 30.0
 line to stderr on most partial reads (the samples are bit-identical to one whole read); fewer,
 longer reads keep a user's terminal quiet while memory stays bounded (32 MiB cap)."""
 _LOSSY_SLACK_FRAMES = 2 * 1152
-_SAVE_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 _LIBSNDFILE_ERRORS = (sf.LibsndfileError, RuntimeError, OSError, ValueError, TypeError)
 
 
@@ -167,7 +172,8 @@ def _window(opened: _Opened, offset: float, duration: float | None) -> tuple[int
 
 
 def _decode(path: str | os.PathLike, sample_rate: int, offset: float,
-            duration: float | None, max_seconds: float | None) -> Iterator[int | np.ndarray]:
+            duration: float | None, max_seconds: float | None,
+            threads: int = 1) -> Iterator[int | np.ndarray]:
     """Yield the expected output length (an int, first), then resampled mono float32 chunks of
     the window (variable lengths, not normalised)."""
     if sample_rate <= 0:
@@ -191,48 +197,72 @@ def _decode(path: str | os.PathLike, sample_rate: int, offset: float,
             except _LIBSNDFILE_ERRORS as err:
                 raise AudioLoadError(path, f"cannot seek to {offset:g} s ({err})") from err
         yield math.ceil(count * sample_rate / info.sample_rate) + 1
-        yield from _stream(opened, start, count, sample_rate)
+        yield from _stream(opened, start, count, sample_rate, threads)
 
 
-def _stream(opened: _Opened, start: int, count: int, sample_rate: int) -> Iterator[np.ndarray]:
+def _read_block(info: AudioInfo) -> int:
+    """Source frames read at once from ``info``'s file."""
+    seconds = _MP3_BLOCK_SECONDS if info.format == "MP3" else BLOCK_SECONDS
+    return max(1, min(int(info.sample_rate * seconds), _MAX_BLOCK_BYTES // (4 * info.channels)))
+
+
+def _stream(opened: _Opened, start: int, count: int, sample_rate: int,
+            threads: int = 1) -> Iterator[np.ndarray]:
     f, info = opened.file, opened.info
     mp3 = info.format == "MP3"
-    seconds = _MP3_BLOCK_SECONDS if mp3 else BLOCK_SECONDS
-    block = max(1, min(int(info.sample_rate * seconds),
-                       _MAX_BLOCK_BYTES // (4 * info.channels)))
+    block = _read_block(info)
     buf = np.empty((block, info.channels), dtype=np.float32)
-    # A matrix-vector product averages the channels ~8x faster than ndarray.mean(axis=1).
-    weights = np.full(info.channels, 1.0 / info.channels, dtype=np.float32)
     resampler = (soxr.ResampleStream(info.sample_rate, sample_rate, 1, dtype="float32")
                  if info.sample_rate != sample_rate else None)
     done = produced = 0
     first = None
-    while done < count:
-        want = min(block, count - done)
-        try:
+    half: SecondHalf | None = None
+    later: list[np.ndarray] | None = None  # the second half's blocks, once trusted
+    split = count
+    if (threads > 1 and opened.slack is not None and count >= 4 * block
+            and PARALLEL_MIN_SECONDS <= count / info.sample_rate <= PARALLEL_MAX_SECONDS):
+        # The halves meet at a read boundary of the sequential decode: an MP3 decoder gives
+        # other samples for a while after a read that ends elsewhere. This thread also reads
+        # the second half's first block, to check it, and resamples its share meanwhile.
+        split = max(1, int((FIRST_HALF * count - block) // block)) * block
+        half = SecondHalf(info.path, info.channels, mp3, start + split, start + count, block)
+        half.start()
+    try:
+        while done < count:
             with quiet_native_stderr(mp3):
-                got = f.read(want, dtype="float32", always_2d=True, out=buf[:want])
-        except _LIBSNDFILE_ERRORS as err:
-            # A failed read of a long MP3 block loses the whole block: find how far the file
-            # really decodes, so the message does not claim that nothing could be.
-            good = _decodable_frames(info.path, start + done, want) if want > 1 else 0
-            raise _truncated(info, start + done + good, err) from err
-        if len(got) == 0:
-            break
-        # NaN/Inf in damaged float files are reported just below, not warned about here.
-        with np.errstate(invalid="ignore", over="ignore"):
-            mono = got @ weights if info.channels > 1 else got[:, 0].copy()
-        if not np.isfinite(mono).all():
-            at = (start + done + int(np.argmin(np.isfinite(mono)))) / info.sample_rate
-            raise AudioLoadError(info.path, f"contains NaN/Inf samples (damaged float data at "
-                                            f"{at:.3f} s)")
-        if first is None:
-            first = mono[:1].copy()
-        done += len(got)
-        out = _finite(resampler.resample_chunk(mono), info) if resampler else mono
-        produced += len(out)
-        if len(out):
-            yield out
+                got = _read(f, info, start + done, min(block, count - done), buf)
+            if done == split:
+                # This block is the second half's first one, decoded sequentially: the second
+                # half is used past it if its own (after a seek) is the same to the bit.
+                half.join()
+                trusted = (half.ok and half.head is not None and np.array_equal(got, half.head))
+                later, half, split = (half.blocks[1:] if trusted else None), None, count
+            if len(got) == 0:
+                break
+            # NaN/Inf in damaged float files are reported just below, not warned about here.
+            mono = mix(got, info.channels)
+            if not np.isfinite(mono).all():
+                at = (start + done + int(np.argmin(np.isfinite(mono)))) / info.sample_rate
+                raise AudioLoadError(info.path, f"contains NaN/Inf samples (damaged float data "
+                                                f"at {at:.3f} s)")
+            if first is None:
+                first = mono[:1].copy()
+            done += len(got)
+            out = _finite(resampler.resample_chunk(mono), info) if resampler else mono
+            produced += len(out)
+            if len(out):
+                yield out
+            if later is not None:
+                for mono in later:
+                    done += len(mono)
+                    out = _finite(resampler.resample_chunk(mono), info) if resampler else mono
+                    produced += len(out)
+                    if len(out):
+                        yield out
+                break
+    finally:
+        if half is not None:
+            half.stop.set()
     if done == 0:
         raise AudioLoadError(info.path, opened.sniff.hint or _short_reason(info, start, None))
     if resampler:
@@ -245,6 +275,18 @@ def _stream(opened: _Opened, start: int, count: int, sample_rate: int) -> Iterat
         yield first
     if opened.slack is not None and done < count - opened.slack:
         raise _truncated(info, start + done, None)
+
+
+def _read(f: sf.SoundFile, info: AudioInfo, at: int, want: int, buf: np.ndarray) -> np.ndarray:
+    """Up to ``want`` frames from ``f`` (at source frame ``at``) into ``buf``; a read error is
+    the file's truncation or damage, reported with how far it does decode."""
+    try:
+        return f.read(want, dtype="float32", always_2d=True, out=buf[:want])
+    except _LIBSNDFILE_ERRORS as err:
+        # A failed read of a long MP3 block loses the whole block: find how far the file
+        # really decodes, so the message does not claim that nothing could be.
+        good = _decodable_frames(info.path, at, want) if want > 1 else 0
+        raise _truncated(info, at + good, err) from err
 
 
 def _decodable_frames(path: Path, start: int, limit: int) -> int:
@@ -288,7 +330,7 @@ def _short_reason(info: AudioInfo, decoded: int, err: BaseException | None) -> s
 
 def iter_blocks(path: str | os.PathLike, block_seconds: float = BLOCK_SECONDS,
                 sample_rate: int = SAMPLE_RATE, *, offset: float = 0.0,
-                duration: float | None = None) -> Iterator[np.ndarray]:
+                duration: float | None = None, threads: int = 1) -> Iterator[np.ndarray]:
     """Decode a file block by block: mono, resampled, not normalised.
 
     Memory stays bounded by one block whatever the file's length, so this is the way through
@@ -305,6 +347,12 @@ def iter_blocks(path: str | os.PathLike, block_seconds: float = BLOCK_SECONDS,
         Output rate in Hz.
     offset, duration : float
         The window to decode, in seconds (``duration=None``: to the end).
+    threads : int
+        2 or more: a window of :data:`PARALLEL_MIN_SECONDS` to :data:`PARALLEL_MAX_SECONDS`
+        has its second half decoded on another thread meanwhile (held until the first half is
+        done: memory grows by that half's source samples). The blocks are the same to the
+        bit; a file whose second half does not decode exactly as a sequential pass would
+        (checked on the block at the seam), or shows any fault there, is read on sequentially.
 
     Yields
     ------
@@ -320,7 +368,7 @@ def iter_blocks(path: str | os.PathLike, block_seconds: float = BLOCK_SECONDS,
     size = max(1, round(block_seconds * sample_rate))
     pending: list[np.ndarray] = []
     held = 0
-    chunks = _decode(path, sample_rate, offset, duration, None)
+    chunks = _decode(path, sample_rate, offset, duration, None, threads)
     next(chunks)  # the expected length
     for chunk in chunks:
         pending.append(chunk)
@@ -445,45 +493,3 @@ def split_clips(x: np.ndarray, clip_samples: int = CLIP_SAMPLES) -> np.ndarray:
     clips = np.zeros((n, clip_samples), dtype=np.float32)
     clips.reshape(-1)[: x.size] = x
     return clips
-
-
-def save_audio(path: str | os.PathLike, x: np.ndarray, sample_rate: int = SAMPLE_RATE, *,
-               subtype: str | None = None) -> None:
-    """Write a mono signal as WAV or FLAC (chosen by the suffix), atomically.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        Ends in ``.wav`` or ``.flac``.
-    x : np.ndarray
-        float ``[T]``, finite; PCM subtypes clip it to [-1, 1] (no wrap-around).
-    sample_rate : int
-        Rate in Hz.
-    subtype : str or None
-        A libsndfile subtype (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``...); default ``"PCM_16"``.
-
-    Raises
-    ------
-    AudioSaveError
-        Unknown suffix, a subtype the format cannot hold, non-finite samples, or a write failure
-        (disk full, permission...). The previous file, if any, is left intact.
-    """
-    name = os.fspath(path)
-    fmt = _SAVE_FORMATS.get(Path(name).suffix.lower())
-    if fmt is None:
-        raise AudioSaveError(name, f"cannot save as '{Path(name).suffix}': use .wav or .flac")
-    subtype = subtype or "PCM_16"
-    if not sf.check_format(fmt, subtype):
-        raise AudioSaveError(name, f"{fmt} cannot hold sample type {subtype}")
-    data = np.asarray(x, dtype=np.float32)
-    if data.ndim != 1 or data.size == 0:
-        raise ValueError(f"save_audio expects a non-empty 1-D signal, got shape {data.shape}")
-    if not np.isfinite(data).all():
-        raise AudioSaveError(name, "refusing to save NaN/Inf samples")
-    if subtype.startswith("PCM") or subtype in ("ULAW", "ALAW"):
-        data = np.clip(data, -1.0, 1.0)
-    try:
-        with atomic_path(name) as tmp:
-            sf.write(tmp, data, sample_rate, format=fmt, subtype=subtype)
-    except (sf.LibsndfileError, RuntimeError, OSError) as err:
-        raise AudioSaveError(name, f"could not write the file ({err})") from err

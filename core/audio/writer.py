@@ -1,10 +1,10 @@
-"""Writing a signal block by block, atomically: what a streamed render saves through.
+"""Writing audio files atomically: a whole signal (:func:`save_audio`) or block by block.
 
-:func:`core.audio.io.save_audio` needs the whole signal; a song rendered block by block is
-written as it comes, so memory stays bounded whatever its length. The file is written under a
-temporary name in the target folder and renamed over the target only when :meth:`close` is
-reached without error (:func:`core.atomic.atomic_path`), so a failure leaves no half file and
-the previous file, if any, intact.
+:func:`save_audio` needs the whole signal; a song rendered block by block is written as it
+comes (:func:`open_writer`), so memory stays bounded whatever its length. The file is written
+under a temporary name in the target folder and renamed over the target only when
+:meth:`close` is reached without error (:func:`core.atomic.atomic_path`), so a failure leaves
+no half file and the previous file, if any, intact.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 import soundfile as sf
 
 from core.atomic import atomic_path
+from core.constants import SAMPLE_RATE
 from core.errors import AudioSaveError
 
 _FORMATS = {".wav": "WAV", ".flac": "FLAC"}
@@ -72,4 +73,46 @@ def open_writer(path: str | os.PathLike, sample_rate: int, *,
     except (sf.LibsndfileError, RuntimeError, OSError) as err:
         if in_body:  # the caller's own error (its input failing, say): not a write failure
             raise
+        raise AudioSaveError(name, f"could not write the file ({err})") from err
+
+
+def save_audio(path: str | os.PathLike, x: np.ndarray, sample_rate: int = SAMPLE_RATE, *,
+               subtype: str | None = None) -> None:
+    """Write a mono signal as WAV or FLAC (chosen by the suffix), atomically.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Ends in ``.wav`` or ``.flac``.
+    x : np.ndarray
+        float ``[T]``, finite; PCM subtypes clip it to [-1, 1] (no wrap-around).
+    sample_rate : int
+        Rate in Hz.
+    subtype : str or None
+        A libsndfile subtype (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``...); default ``"PCM_16"``.
+
+    Raises
+    ------
+    AudioSaveError
+        Unknown suffix, a subtype the format cannot hold, non-finite samples, or a write failure
+        (disk full, permission...). The previous file, if any, is left intact.
+    """
+    name = os.fspath(path)
+    fmt = _FORMATS.get(Path(name).suffix.lower())
+    if fmt is None:
+        raise AudioSaveError(name, f"cannot save as '{Path(name).suffix}': use .wav or .flac")
+    subtype = subtype or "PCM_16"
+    if not sf.check_format(fmt, subtype):
+        raise AudioSaveError(name, f"{fmt} cannot hold sample type {subtype}")
+    data = np.asarray(x, dtype=np.float32)
+    if data.ndim != 1 or data.size == 0:
+        raise ValueError(f"save_audio expects a non-empty 1-D signal, got shape {data.shape}")
+    if not np.isfinite(data).all():
+        raise AudioSaveError(name, "refusing to save NaN/Inf samples")
+    if subtype.startswith("PCM") or subtype in ("ULAW", "ALAW"):
+        data = np.clip(data, -1.0, 1.0)
+    try:
+        with atomic_path(name) as tmp:
+            sf.write(tmp, data, sample_rate, format=fmt, subtype=subtype)
+    except (sf.LibsndfileError, RuntimeError, OSError) as err:
         raise AudioSaveError(name, f"could not write the file ({err})") from err

@@ -100,7 +100,7 @@ def _sr(loaded) -> int:
 
 
 def _save_checked(out: str, audio: np.ndarray) -> None:
-    from core.audio.io import save_audio
+    from core.audio.writer import save_audio
 
     save_audio(out, audio)
 

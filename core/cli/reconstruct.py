@@ -45,7 +45,8 @@ KEEP_DECODED_SECONDS = 600.0
 @dataclass
 class Timings:
     """Seconds spent per stage (decode is the reader thread's own time, overlapped with the
-    model's)."""
+    model's; model is the time the writing thread waits for the model, which with onnxruntime
+    computes the next windows while this thread writes and scores the last)."""
 
     model_load: float = 0.0
     decode: float = 0.0
@@ -105,13 +106,15 @@ def _reader(path: str, offset: float, duration: float | None, scale: float,
 
 
 def _peak(path: str, offset: float, duration: float | None,
-          keep_samples: int = 0) -> tuple[float, list[np.ndarray] | None]:
+          keep_samples: int = 0, threads: int = 1) -> tuple[float, list[np.ndarray] | None]:
     """The peak of the window, and its decoded blocks when they total at most
-    ``keep_samples`` (else None: the caller decodes again)."""
+    ``keep_samples`` (else None: the caller decodes again); the halves of a long file decode
+    on two threads when ``threads`` > 1 (:func:`core.audio.io.iter_blocks`)."""
     from core.audio.io import iter_blocks
 
     peak, kept, total = 0.0, [], 0
-    for block in iter_blocks(path, BLOCK_SECONDS, offset=offset, duration=duration):
+    for block in iter_blocks(path, BLOCK_SECONDS, offset=offset, duration=duration,
+                             threads=threads):
         peak = max(peak, float(block.max()), -float(block.min()))
         total += len(block)
         if kept is not None and total <= keep_samples:
@@ -128,6 +131,35 @@ def _scaled(blocks: list[np.ndarray], scale: float) -> Iterator[np.ndarray]:
         if scale != 1.0:
             block *= np.float32(scale)
         yield block
+
+
+class _Timed:
+    """A window function whose calls (and, for an asynchronous one, the waits for its output)
+    add to ``timings.model``: the time the writing thread waits for the model."""
+
+    def __init__(self, fn, timings: Timings):
+        self.fn, self.timings = fn, timings
+        if hasattr(fn, "submit"):
+            self.submit = self._submit
+
+    def __call__(self, first: int, windows: np.ndarray) -> np.ndarray:
+        t0 = time.perf_counter()
+        out = self.fn(first, windows)
+        self.timings.model += time.perf_counter() - t0
+        return out
+
+    def _submit(self, first: int, windows: np.ndarray):
+        t0 = time.perf_counter()
+        result = self.fn.submit(first, windows)
+        self.timings.model += time.perf_counter() - t0
+
+        def wait() -> np.ndarray:
+            t1 = time.perf_counter()
+            out = result()
+            self.timings.model += time.perf_counter() - t1
+            return out
+
+        return wait
 
 
 def _model(args, timings: Timings):
@@ -196,7 +228,8 @@ def reconstruct_file(args) -> tuple[dict, Timings]:
         if getattr(args, "normalize", True):
             t0 = time.perf_counter()
             peak, kept = _peak(args.audio, args.offset, args.duration,
-                               round(KEEP_DECODED_SECONDS * SAMPLE_RATE))
+                               round(KEEP_DECODED_SECONDS * SAMPLE_RATE),
+                               max(1, int(getattr(args, "threads", 1) or 1)))
             scale = 1.0 / peak if peak > 0 else 1.0
             timings.extra["peak_pass"] = round(time.perf_counter() - t0, 4)
     finally:
@@ -208,12 +241,7 @@ def reconstruct_file(args) -> tuple[dict, Timings]:
     spectral = figures != "none" and _spectral(args, args.audio)
     quality = RunningQuality(sample_rate, spectral=spectral) if figures != "none" else None
 
-    def timed_fn(first: int, windows: np.ndarray) -> np.ndarray:
-        t0 = time.perf_counter()
-        out = fn(first, windows)
-        timings.model += time.perf_counter() - t0
-        return out
-
+    timed_fn = _Timed(fn, timings)
     samples = 0
     with open_writer(args.out, sample_rate) as writer:
         blocks = (_scaled(kept, scale) if kept is not None

@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from core.audio.io import save_audio
+from core.audio.writer import save_audio
 from core.constants import SAMPLE_RATE
 from core.latent.edits import interpolate, slerp
 from core.models.base import Autoencoder

@@ -8,11 +8,15 @@ decode) to ONNX and stores the graph in the cache under a key made of the exact 
 ``config.json`` and the weights' SHA-256. Later uses hash the two files, find the graph and run
 it without importing torch. A changed or replaced model gets a new key, so a stale graph is
 never run. An ONNX file is a protobuf graph of standard operators: loading it runs no code.
+The graph is the model's with a few layers in forms onnxruntime runs faster
+(:mod:`core.models.fast_graph`: a 5 s window of the default codec in 31.5 ms instead of 42.1 on
+one thread), equal to float rounding.
 
-With several threads, a batch of windows is split between them, each run single-threaded
-(onnxruntime releases the GIL while it runs): these small convolutions parallelise better across
-windows than inside one (real windows of a 7-minute song through the default 1/4 codec on two
-cores, three runs: 183-217x real time against 136-153x for one two-threaded run).
+With several threads, the windows of a batch are run one by one on them, each run
+single-threaded (onnxruntime releases the GIL while it runs): these small convolutions
+parallelise better across windows than inside one (real windows of a 7-minute song through the
+default 1/4 codec on two cores, three runs: 183-217x real time against 136-153x for one
+two-threaded run), and one window a run keeps its tensors in the core's cache.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import json
 import os
 import stat
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +37,9 @@ from core.atomic import atomic_path
 from core.errors import ModelLoadError
 from core.paths import bundled_models_dir, cache_dir, user_models_dir
 
-EXPORT_VERSION = 1
-"""Bumped when the export changes (a new graph is made for every cached model)."""
+EXPORT_VERSION = 2
+"""Bumped when the export changes (a new graph is made for every cached model). 2: the graph of
+:func:`core.models.fast_graph.swapped` (ELU and transposed convolutions in faster forms)."""
 
 _MAX_CONFIG_BYTES = 16 * 1024 * 1024
 _MAX_WEIGHTS_BYTES = 4 * 1024 ** 3
@@ -80,13 +86,21 @@ class OnnxModel:
     def __call__(self, first: int, windows: np.ndarray) -> np.ndarray:
         """Reconstruct windows ``[B, clip]`` (a :data:`core.models.streaming.WindowFn`)."""
         x = np.ascontiguousarray(windows, dtype=np.float32)[:, None, :]
-        parts = min(self.threads, len(x))
-        if parts <= 1:
+        if min(self.threads, len(x)) <= 1:
             return self._run(x)
+        return self.submit(first, windows)()
+
+    def submit(self, first: int, windows: np.ndarray) -> Callable[[], np.ndarray]:
+        """Start reconstructing windows ``[B, clip]`` on the engine's threads; the returned
+        function waits for their output (``[B, clip]``) and gives it, or raises what the run
+        raised. :func:`core.models.streaming.stream_song` keeps two batches going this way."""
+        x = np.ascontiguousarray(windows, dtype=np.float32)[:, None, :]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="celae-onnx")
-        chunks = np.array_split(x, parts)
-        return np.concatenate(list(self._pool.map(self._run, chunks)))
+        # One window a run: a window's tensors stay in the core's cache (a 5 s window of the
+        # default codec: 34 ms alone, 41 ms each in runs of two).
+        futures = [self._pool.submit(self._run, x[i:i + 1]) for i in range(len(x))]
+        return lambda: np.concatenate([f.result() for f in futures])
 
     def _run(self, x: np.ndarray) -> np.ndarray:
         return self._session.run(None, {"audio": np.ascontiguousarray(x)})[0][:, 0]
@@ -146,10 +160,11 @@ def _key(folder: Path) -> tuple[str, bytes] | None:
 def _export(folder: str | os.PathLike | None, target: Path) -> Path:
     import torch
 
+    from core.models.fast_graph import swapped
     from core.models.io import load_model
 
     loaded = load_model(folder)
-    model = loaded.model.eval()
+    model = swapped(loaded.model)
     example = torch.zeros(2, 1, model.clip_samples)
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp, warnings.catch_warnings():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -194,6 +195,7 @@ def stream_song(blocks: Iterable[np.ndarray], clip: int, fn: WindowFn, *,
         positions, so the caller can compare them (quality figures) without keeping the song.
     """
     stop = should_stop or never_stop
+    start, ahead = _starter(fn)
     hop = clip - round(overlap * clip)
     if not 0 <= overlap < 0.5:
         raise ValueError(f"overlap must be a fraction in [0, 0.5), not {overlap}")
@@ -205,24 +207,35 @@ def stream_song(blocks: Iterable[np.ndarray], clip: int, fn: WindowFn, *,
     pending_in: list[np.ndarray] = []
     staged = WindowPlan(length=1 << 62, clip=clip, hop=hop)
 
-    def run(plan: WindowPlan, upto: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    # Up to `ahead` batches are handed to the model before the oldest one's output is joined,
+    # so an asynchronous model computes while this thread crossfades, writes and scores, also
+    # across the arrival of input blocks (the windows are copies: `buf` may be cut meanwhile).
+    pending: deque[tuple[int, Callable[[], np.ndarray]]] = deque()
+
+    def run(plan: WindowPlan, upto: int, drain: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         nonlocal next_window, join, buf, buf_start
         if join is None or join.plan is not plan:
             old = join
             join = Crossfader(plan, 0)
             if old is not None:
                 join.next_index, join._tail = old.next_index, old._tail
-        while next_window < upto:
-            if stop():
-                raise Cancelled("reconstructing")
-            b = min(upto, next_window + batch_size)
-            windows = np.stack([plan.window(buf, i, buf_start) for i in range(next_window, b)])
-            for y in fn(next_window, windows):
+        while True:
+            while next_window < upto and len(pending) < ahead:
+                if stop():
+                    raise Cancelled("reconstructing")
+                b = min(upto, next_window + batch_size)
+                windows = np.stack([plan.window(buf, i, buf_start)
+                                    for i in range(next_window, b)])
+                pending.append((b, start(next_window, windows)))
+                next_window = b
+            if not pending or (next_window >= upto and not drain):
+                return  # what is in flight waits for more input, or the end
+            done, result = pending.popleft()
+            for y in result():
                 block = join.push(y)
                 lo = block.start - buf_start
                 yield buf[lo:lo + len(block.audio)].copy(), block.audio
-            next_window = b
-            drop = next_window * hop - buf_start
+            drop = done * hop - buf_start
             if drop > 0:
                 buf, buf_start = buf[drop:], buf_start + drop
 
@@ -235,12 +248,27 @@ def stream_song(blocks: Iterable[np.ndarray], clip: int, fn: WindowFn, *,
         if safe - next_window >= batch_size:
             buf = np.concatenate([buf, *pending_in])
             pending_in = []
-            yield from run(staged, safe - (safe - next_window) % batch_size)
+            yield from run(staged, safe - (safe - next_window) % batch_size, drain=False)
     if received == 0:
         raise ValueError("the song holds no samples")
     buf = np.concatenate([buf, *pending_in])
     final = WindowPlan(length=received, clip=clip, hop=hop)
-    yield from run(final, final.count)
+    yield from run(final, final.count, drain=True)
+
+
+AHEAD_BATCHES = 3
+"""Batches :func:`stream_song` hands an asynchronous model (one with ``submit``) at once."""
+
+
+def _starter(fn: WindowFn) -> tuple[Callable[[int, np.ndarray], Callable[[], np.ndarray]], int]:
+    """``(start, ahead)``: ``start(first, windows)`` begins a batch and returns what gives its
+    output. A model with ``submit(first, windows) -> result()`` (the onnxruntime engine) runs
+    on its own threads, ``AHEAD_BATCHES`` at once; a plain :data:`WindowFn` runs when its
+    output is asked for, one batch at a time."""
+    submit = getattr(fn, "submit", None)
+    if submit is not None:
+        return submit, AHEAD_BATCHES
+    return (lambda first, windows: lambda: fn(first, windows)), 1
 
 
 def torch_window_fn(model, edit: Callable[[int, np.ndarray], np.ndarray] | None = None

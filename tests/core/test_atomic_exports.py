@@ -14,12 +14,12 @@ import numpy as np
 import soundfile as sf
 
 from core.atomic import TEMP_PREFIX, atomic_write_text
-from core.audio.io import save_audio
+from core.audio.writer import save_audio
 
 WRITER = textwrap.dedent("""
     import sys
     import numpy as np
-    from core.audio.io import save_audio
+    from core.audio.writer import save_audio
     # Several minutes of noise: long enough that the kill lands while the file is written.
     x = np.random.default_rng(0).uniform(-0.5, 0.5, 22050 * 60 * 8).astype(np.float32)
     print("ready", flush=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -12,9 +14,9 @@ from core.audio.io import (
     load_audio,
     peak_normalize,
     probe,
-    save_audio,
     split_clips,
 )
+from core.audio.writer import save_audio
 from core.constants import CLIP_SAMPLES, SAMPLE_RATE
 from core.errors import AudioLoadError, AudioSaveError
 
@@ -235,3 +237,37 @@ def test_non_ascii_names_save_load_and_appear_in_errors(tmp_path):
     assert len(load_audio(path)) == int(0.2 * SAMPLE_RATE)
     with pytest.raises(AudioLoadError, match="日本語 ghost.wav: file not found"):
         load_audio(tmp_path / "日本語 ghost.wav")
+
+
+@pytest.mark.parametrize(("suffix", "rate"), [("wav", 44_100), ("flac", 48_000)])
+def test_two_decoding_threads_give_the_very_blocks_of_one(tmp_path, suffix, rate):
+    # A 70 s stereo file: long enough for its second half to be decoded on its own thread.
+    rng = np.random.default_rng(3)
+    song = np.concatenate([tone(f, 7.0, rate) for f in rng.uniform(100, 2000, 10)])
+    path = tmp_path / f"long.{suffix}"
+    sf.write(path, np.stack([song, 0.5 * song[::-1]], 1), rate)
+
+    one = list(iter_blocks(path, block_seconds=10.0))
+    two = list(iter_blocks(path, block_seconds=10.0, threads=2))
+    names = {t.name for t in threading.enumerate()}
+
+    assert [len(b) for b in two] == [len(b) for b in one]
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert "celae-decode-half" not in names  # joined, not left running
+
+
+def test_a_truncated_long_file_fails_the_same_with_two_threads(tmp_path):
+    path = tmp_path / "cut.wav"
+    sf.write(path, tone(330, 70.0, 22_050), 22_050, subtype="PCM_16")
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) * 3 // 4])  # the header still promises 70 s
+
+    errors = []
+    for threads in (1, 2):
+        with pytest.raises(AudioLoadError) as err:
+            list(iter_blocks(path, block_seconds=10.0, threads=threads))
+        errors.append(str(err.value))
+
+    assert errors[0] == errors[1]
+    assert "cut.wav: truncated" in errors[0]

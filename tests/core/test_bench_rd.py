@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.audio.io import save_audio
+from core.audio.writer import save_audio
 from core.data.demo import synthesize_song
 from core.models.io import load_model
 from scripts import bench_rd
