@@ -21,7 +21,7 @@ done
 for m in celcodec4-real celcodec64-real; do
   $PY scripts/bundle_model.py "$OUT/$m" "$m"
   $PY -m core.cli classify train "$DATA" --model "resources/models/$m" \
-    --out "resources/models/$m/classifier" --clips-per-song 12 --head encoder \
+    --out "resources/models/$m/classifier" --clips-per-song 12 --head encoder --members 5 \
     --no-baselines --trained-on "$LABEL"
   $PY scripts/bundle_model.py --classifier "$m"
 done

@@ -71,6 +71,7 @@ def metrics_line(m: ClassificationMetrics) -> str:
 def train_and_evaluate(loaded, ad: AnalysisData, *, head: str = DEFAULT_HEAD,
                        fit_config: FitConfig | None = None,
                        baselines: tuple[str, ...] = BASELINES, checkpoint_dir=None,
+                       members: int = 1,
                        on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
                        on_epoch=None):
     """Train the latent probe and the baselines on one split and evaluate them on its test side
@@ -82,7 +83,7 @@ def train_and_evaluate(loaded, ad: AnalysisData, *, head: str = DEFAULT_HEAD,
         The autoencoder.
     ad : AnalysisData
         Clips and split (:func:`core.analysis.data.load_analysis_data`).
-    head, fit_config, baselines, checkpoint_dir, on_progress, should_stop, on_epoch
+    head, fit_config, baselines, checkpoint_dir, members, on_progress, should_stop, on_epoch
         As in :func:`run_classify_train`.
 
     Returns
@@ -96,12 +97,14 @@ def train_and_evaluate(loaded, ad: AnalysisData, *, head: str = DEFAULT_HEAD,
     test = ad.side(side)
     share = 0.5 if baselines else 1.0
     started = time.perf_counter()
+    averaged = f", {members} averaged" if members > 1 else ""
     clf, fit = train_latent_probe(
         loaded.model, train, valid, ad.genres, head=head, fit_config=fit_config,
-        autoencoder_ref=autoencoder_reference(loaded), checkpoint_dir=checkpoint_dir,
-        on_progress=sub_progress(on_progress, 0, share), should_stop=should_stop, on_epoch=on_epoch)
-    probe = evaluate(clf, test, ad.genres, name=f"latent probe ({head})", evaluated_on=side,
-                     seconds=time.perf_counter() - started)
+        head_options={"members": members}, autoencoder_ref=autoencoder_reference(loaded),
+        checkpoint_dir=checkpoint_dir, on_progress=sub_progress(on_progress, 0, share),
+        should_stop=should_stop, on_epoch=on_epoch)
+    probe = evaluate(clf, test, ad.genres, name=f"latent probe ({head}{averaged})",
+                     evaluated_on=side, seconds=time.perf_counter() - started)
     device = next(clf.head.parameters()).device
     results = []
     for i, name in enumerate(baselines):
@@ -115,9 +118,10 @@ def train_and_evaluate(loaded, ad: AnalysisData, *, head: str = DEFAULT_HEAD,
                                     evaluated_on=side, seconds=time.perf_counter() - started))
         elif name == "mfcc":
             net, _ = train_mfcc_baseline(train, valid, ad.genres, fit_config=fit_config,
-                                         device=device, on_progress=prog,
+                                         device=device, members=members, on_progress=prog,
                                          should_stop=should_stop)
-            results.append(evaluate(net, test, ad.genres, name="MFCC stats + MLP baseline",
+            name = "MFCC stats + MLP baseline" + (f" ({members} averaged)" if members > 1 else "")
+            results.append(evaluate(net, test, ad.genres, name=name,
                                     features=mfcc_stats(test.clips, device=device),
                                     evaluated_on=side, seconds=time.perf_counter() - started))
         else:
@@ -190,7 +194,7 @@ def run_classify_train(data: str | os.PathLike, model: str | os.PathLike | None 
                        head: str = DEFAULT_HEAD, batch_size: int = 32, lr: float = 1e-3,
                        seed: int = 0, device: str = "auto", max_clips: int | None = None,
                        baselines: tuple[str, ...] = BASELINES, trained_on: str | None = None,
-                       clips_per_song: int | None = None,
+                       clips_per_song: int | None = None, members: int = 1,
                        on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
                        on_epoch=None) -> ClassifyTrainResult:
     """Train a genre classifier on an autoencoder's frozen encoder, with baselines.
@@ -213,6 +217,9 @@ def run_classify_train(data: str | os.PathLike, model: str | os.PathLike | None 
         The label shown with the genre bars (default :func:`dataset_label` of ``data``).
     clips_per_song : int, optional
         Use at most this many clips of each song, evenly spread.
+    members : int
+        Heads fitted from seeds ``seed`` ... ``seed + members - 1`` and averaged (an
+        :class:`core.genre.model.EnsembleHead`); the MFCC baseline is averaged alike.
     on_progress, should_stop, on_epoch
         ``core.progress`` callbacks; ``on_epoch`` gets each probe epoch's history row.
     """
@@ -226,8 +233,9 @@ def run_classify_train(data: str | os.PathLike, model: str | os.PathLike | None 
     cfg = FitConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed)
     clf, fit, probe, base = train_and_evaluate(
         loaded, ad, head=head, fit_config=cfg, baselines=tuple(baselines),
-        checkpoint_dir=out / CHECKPOINT_DIR, on_progress=sub_progress(on_progress, 0.1, 1.0),
-        should_stop=should_stop, on_epoch=on_epoch)
+        checkpoint_dir=out / CHECKPOINT_DIR, members=members,
+        on_progress=sub_progress(on_progress, 0.1, 1.0), should_stop=should_stop,
+        on_epoch=on_epoch)
     metrics = {"probe": probe.as_dict(), "baselines": [b.as_dict() for b in base]}
     calibration = calibrate_on(clf, ad.side("valid"))
     trained_on = trained_on or dataset_label(data)

@@ -37,6 +37,7 @@ def classify_train(args) -> ClassifyTrainResult:
                                   device=args.device, max_clips=args.max_clips,
                                   trained_on=args.trained_on,
                                   clips_per_song=args.clips_per_song,
+                                  members=args.members,
                                   baselines=() if args.no_baselines else BASELINES,
                                   on_progress=bar)
     finally:

@@ -190,6 +190,9 @@ def _add_analysis(sub, common: argparse.ArgumentParser) -> None:
                    help="at most N clips of each song, evenly spread (long soundtracks)")
     c.add_argument("--trained-on", default=None, metavar="LABEL",
                    help="what the genre bars say it learnt from (default: the folder's name)")
+    c.add_argument("--members", type=int, default=1, metavar="N",
+                   help="average N heads fitted from seeds SEED.. (steadier than one; the MFCC "
+                        "baseline is averaged alike)")
     c = csub.add_parser("eval", parents=[common], help="evaluate a classifier on a dataset")
     c.add_argument("clf", metavar="CLF")
     c.add_argument("data", metavar="DATA")

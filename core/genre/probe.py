@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -20,6 +20,7 @@ from core.audio.features import mfcc_stats
 from core.errors import DatasetError, TrainingError
 from core.genre.fit import FitConfig, FitResult, as_float, fit, predict_logits
 from core.genre.model import (
+    EnsembleHead,
     FeatureHead,
     HeadConfig,
     MelCNN,
@@ -280,8 +281,9 @@ def train_latent_probe(autoencoder: nn.Module, train: LabeledClips, valid: Label
         options.setdefault("stage_channels", stage_channels(autoencoder))
     cfg = HeadConfig(kind=head, latent_channels=channels, latent_length=length,
                      n_genres=len(genres), **options)
+    one = replace(cfg, members=1)
     torch.manual_seed(config.seed)  # the head's initial weights: the same run, the same probe
-    net = build_head(cfg)
+    net = build_head(one)
     if getattr(net, "reads_audio", False):
         def inputs(clips, **kw):
             return encode_features(autoencoder, net, clips, **kw)
@@ -291,10 +293,40 @@ def train_latent_probe(autoencoder: nn.Module, train: LabeledClips, valid: Label
     z_tr = inputs(train.clips, on_progress=_sub(on_progress, 0, 0.15), should_stop=should_stop)
     z_va = inputs(valid.clips, on_progress=_sub(on_progress, 0.15, 0.2),
                   should_stop=should_stop)
-    result = _fit_net(net, z_tr, train.labels, z_va, valid.labels, config,
-                      _device_of(autoencoder), f"latent probe ({head})", checkpoint_dir,
-                      _sub(on_progress, 0.2, 1.0), should_stop, on_epoch)
-    return MusicGenreClassifier(autoencoder, net, cfg, genres, autoencoder_ref), result
+    nets, results = _fit_members(
+        net, lambda: build_head(one), cfg.members, z_tr, train.labels, z_va, valid.labels,
+        config, _device_of(autoencoder), f"latent probe ({head})", checkpoint_dir,
+        _sub(on_progress, 0.2, 1.0), should_stop, on_epoch)
+    head_net = nets[0] if len(nets) == 1 else EnsembleHead(nets)
+    return (MusicGenreClassifier(autoencoder, head_net, cfg, genres, autoencoder_ref),
+            results[0])
+
+
+def _fit_members(first: nn.Module, build, members: int, x_tr: Tensor, y_tr: np.ndarray,
+                 x_va: Tensor, y_va: np.ndarray, config: FitConfig, device, label: str,
+                 checkpoint_dir, on_progress, should_stop, on_epoch
+                 ) -> tuple[list[nn.Module], list[FitResult]]:
+    """Fit ``first`` and ``members - 1`` more heads from ``build()``, head ``i`` from seed
+    ``config.seed + i`` (its initial weights and shuffles), on the same inputs; the first
+    head's history is the one reported, each head keeps its own best epoch."""
+    nets, results = [], []
+    for i in range(members):
+        if should_stop and should_stop():
+            raise Cancelled()
+        seed = config.seed + i
+        if i:
+            torch.manual_seed(seed)
+        net = first if i == 0 else build()
+        ckpt = (None if checkpoint_dir is None or members == 1
+                else os.path.join(checkpoint_dir, f"member-{i}"))
+        results.append(_fit_net(
+            net, x_tr, y_tr, x_va, y_va, replace(config, seed=seed), device,
+            label if members == 1 else f"{label} {i + 1}/{members}",
+            checkpoint_dir if members == 1 else ckpt,
+            _sub(on_progress, i / members, (i + 1) / members), should_stop,
+            on_epoch if i == 0 else None))
+        nets.append(net)
+    return nets, results
 
 
 def train_mel_baseline(train: LabeledClips, valid: LabeledClips, genres: list[str], *,
@@ -315,20 +347,26 @@ def train_mel_baseline(train: LabeledClips, valid: LabeledClips, genres: list[st
 def train_mfcc_baseline(train: LabeledClips, valid: LabeledClips, genres: list[str], *,
                         fit_config: FitConfig | None = None, hidden: tuple[int, ...] = (256, 64),
                         dropout: float = 0.3, device: str | torch.device = "cpu",
-                        on_progress: ProgressFn | None = None,
-                        should_stop: StopFn | None = None) -> tuple[FeatureHead, FitResult]:
-    """Train MFCC statistics (:func:`core.audio.features.mfcc_stats`) + the probe's MLP.
+                        members: int = 1, on_progress: ProgressFn | None = None,
+                        should_stop: StopFn | None = None) -> tuple[nn.Module, FitResult]:
+    """Train MFCC statistics (:func:`core.audio.features.mfcc_stats`) + the probe's MLP
+    (``members`` of them averaged, as the probe's ``members``, for a like comparison).
 
     The returned net takes MFCC statistics ``[B, 80]``, not audio.
     """
     _check(train, genres)
+    config = fit_config or FitConfig()
     f_tr = torch.from_numpy(mfcc_stats(train.clips, device=device))
     f_va = torch.from_numpy(mfcc_stats(valid.clips, device=device))
-    torch.manual_seed((fit_config or FitConfig()).seed)
-    net = FeatureHead(f_tr.shape[1], tuple(hidden), len(genres), dropout)
-    result = _fit_net(net, f_tr, train.labels, f_va, valid.labels, fit_config or FitConfig(),
-                      device, "MFCC baseline", None, on_progress, should_stop, None)
-    return net, result
+    torch.manual_seed(config.seed)
+
+    def build() -> FeatureHead:
+        return FeatureHead(f_tr.shape[1], tuple(hidden), len(genres), dropout)
+
+    nets, results = _fit_members(build(), build, members, f_tr, train.labels, f_va,
+                                 valid.labels, config, device, "MFCC baseline", None,
+                                 on_progress, should_stop, None)
+    return (nets[0] if members == 1 else EnsembleHead(nets)), results[0]
 
 
 def predict_proba(classifier: nn.Module, clips: np.ndarray, *, batch_size: int = 16

@@ -361,3 +361,36 @@ def test_the_encoder_head_refuses_a_bare_latent_and_a_model_without_stages(encod
     with pytest.raises(TrainingError, match="CELCodec.*pick another head"):
         train_latent_probe(report_model, ad.side("train"), ad.side("valid"), ad.genres,
                            head="encoder", fit_config=FitConfig(epochs=1))
+
+
+def test_averaged_heads_are_saved_reloaded_and_answer_their_members_mean(tmp_path):
+    from core.cli.main import main as celae
+
+    torch.manual_seed(0)
+    save_model(build_model("CELAutoencoderSiLU", clip_samples=CLIP), tmp_path / "ae")
+    data = _write_dataset(tmp_path / "data", {g: [f"song{i}" for i in range(5)] for g in TONES})
+    out = tmp_path / "ae" / "three"
+    code = celae(["classify", "train", str(data), "--model", str(tmp_path / "ae"), "--out",
+                  str(out), "--epochs", "6", "--members", "3", "--device", "cpu", "-q"])
+
+    assert code == 0
+    stored = json.loads((out / "config.json").read_text())
+    assert stored["head"]["members"] == 3
+    names = [stored["metrics"]["probe"]["name"]] + [b["name"] for b in
+                                                   stored["metrics"]["baselines"]]
+    assert "latent probe (stats, 3 averaged)" in names
+    assert "MFCC stats + MLP baseline (3 averaged)" in names
+    clf = load_classifier(out).classifier
+    members = clf.head.members
+    assert len(members) == 3
+    clips = load_analysis_data(data, CLIP).side("test").clips
+    x = torch.from_numpy(clips.astype(np.float32) / 32768)[:, None]
+    with torch.no_grad():
+        z = clf.autoencoder.encode(x)
+        each = [torch.softmax(m(z), 1) for m in members]
+    # Fitted from different seeds, the members differ; the classifier answers their mean.
+    assert not torch.allclose(each[0], each[1])
+    mean = torch.stack(each).mean(0)
+    expected = torch.softmax(torch.log(mean) / clf.temperature, 1).numpy()
+    np.testing.assert_allclose(predict_proba(clf, clips), expected, atol=1e-5)
+    np.testing.assert_allclose(predict_proba_from_latent(clf, z.numpy()), expected, atol=1e-5)
