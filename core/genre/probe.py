@@ -293,40 +293,38 @@ def train_latent_probe(autoencoder: nn.Module, train: LabeledClips, valid: Label
     z_tr = inputs(train.clips, on_progress=_sub(on_progress, 0, 0.15), should_stop=should_stop)
     z_va = inputs(valid.clips, on_progress=_sub(on_progress, 0.15, 0.2),
                   should_stop=should_stop)
-    nets, results = _fit_members(
+    fitted, result = _fit_members(
         net, lambda: build_head(one), cfg.members, z_tr, train.labels, z_va, valid.labels,
         config, _device_of(autoencoder), f"latent probe ({head})", checkpoint_dir,
         _sub(on_progress, 0.2, 1.0), should_stop, on_epoch)
-    head_net = nets[0] if len(nets) == 1 else EnsembleHead(nets)
-    return (MusicGenreClassifier(autoencoder, head_net, cfg, genres, autoencoder_ref),
-            results[0])
+    return MusicGenreClassifier(autoencoder, fitted, cfg, genres, autoencoder_ref), result
 
 
 def _fit_members(first: nn.Module, build, members: int, x_tr: Tensor, y_tr: np.ndarray,
                  x_va: Tensor, y_va: np.ndarray, config: FitConfig, device, label: str,
                  checkpoint_dir, on_progress, should_stop, on_epoch
-                 ) -> tuple[list[nn.Module], list[FitResult]]:
+                 ) -> tuple[nn.Module, FitResult]:
     """Fit ``first`` and ``members - 1`` more heads from ``build()``, head ``i`` from seed
-    ``config.seed + i`` (its initial weights and shuffles), on the same inputs; the first
-    head's history is the one reported, each head keeps its own best epoch."""
+    ``config.seed + i`` (its initial weights and shuffles), on the same inputs. Returns the head
+    (an :class:`EnsembleHead` of them when more than one; each keeps its own best epoch) and the
+    first one's fit, the history reported."""
     nets, results = [], []
     for i in range(members):
         if should_stop and should_stop():
             raise Cancelled()
-        seed = config.seed + i
         if i:
-            torch.manual_seed(seed)
+            torch.manual_seed(config.seed + i)
         net = first if i == 0 else build()
-        ckpt = (None if checkpoint_dir is None or members == 1
-                else os.path.join(checkpoint_dir, f"member-{i}"))
+        alone = members == 1
         results.append(_fit_net(
-            net, x_tr, y_tr, x_va, y_va, replace(config, seed=seed), device,
-            label if members == 1 else f"{label} {i + 1}/{members}",
-            checkpoint_dir if members == 1 else ckpt,
+            net, x_tr, y_tr, x_va, y_va, replace(config, seed=config.seed + i), device,
+            label if alone else f"{label} {i + 1}/{members}",
+            checkpoint_dir if alone or checkpoint_dir is None
+            else os.path.join(checkpoint_dir, f"member-{i}"),
             _sub(on_progress, i / members, (i + 1) / members), should_stop,
             on_epoch if i == 0 else None))
         nets.append(net)
-    return nets, results
+    return (nets[0] if len(nets) == 1 else EnsembleHead(nets)), results[0]
 
 
 def train_mel_baseline(train: LabeledClips, valid: LabeledClips, genres: list[str], *,
@@ -363,10 +361,8 @@ def train_mfcc_baseline(train: LabeledClips, valid: LabeledClips, genres: list[s
     def build() -> FeatureHead:
         return FeatureHead(f_tr.shape[1], tuple(hidden), len(genres), dropout)
 
-    nets, results = _fit_members(build(), build, members, f_tr, train.labels, f_va,
-                                 valid.labels, config, device, "MFCC baseline", None,
-                                 on_progress, should_stop, None)
-    return (nets[0] if members == 1 else EnsembleHead(nets)), results[0]
+    return _fit_members(build(), build, members, f_tr, train.labels, f_va, valid.labels,
+                        config, device, "MFCC baseline", None, on_progress, should_stop, None)
 
 
 def predict_proba(classifier: nn.Module, clips: np.ndarray, *, batch_size: int = 16

@@ -85,15 +85,15 @@ class OnnxModel:
 
     def __call__(self, first: int, windows: np.ndarray) -> np.ndarray:
         """Reconstruct windows ``[B, clip]`` (a :data:`core.models.streaming.WindowFn`)."""
-        x = np.ascontiguousarray(windows, dtype=np.float32)[:, None, :]
-        if min(self.threads, len(x)) <= 1:
-            return self._run(x)
+        if len(windows) == 1:
+            return self._run(np.ascontiguousarray(windows, dtype=np.float32)[:, None, :])
         return self.submit(first, windows)()
 
     def submit(self, first: int, windows: np.ndarray) -> Callable[[], np.ndarray]:
         """Start reconstructing windows ``[B, clip]`` on the engine's threads; the returned
         function waits for their output (``[B, clip]``) and gives it, or raises what the run
-        raised. :func:`core.models.streaming.stream_song` keeps two batches going this way."""
+        raised. :func:`core.models.streaming.stream_song` keeps
+        :data:`~core.models.streaming.AHEAD_BATCHES` batches going this way."""
         x = np.ascontiguousarray(windows, dtype=np.float32)[:, None, :]
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="celae-onnx")
