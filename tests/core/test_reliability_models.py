@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _load_in_child(folder: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     """Load ``folder`` in a fresh interpreter (a hang or an OOM must not take the suite down);
     prints the error, then the peak RSS in MiB."""
-    code = ("import resource, sys\n"
+    code = ("import sys\n"
             "from core.errors import CelaeError\n"
             "from core.models.io import load_model\n"
             "try:\n"
@@ -35,7 +35,9 @@ def _load_in_child(folder: Path, timeout: float = 120) -> subprocess.CompletedPr
             "    print('loaded')\n"
             "except CelaeError as err:\n"
             "    print(err)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+            # VmHWM, not ru_maxrss: a vfork child carries the test process's peak over exec.
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+            "print(int(hwm.split()[1]) // 1024)\n")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=timeout, env=env, check=False)
