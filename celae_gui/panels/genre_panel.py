@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -109,8 +110,8 @@ class GenrePanel(QGroupBox):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.getViewBox().setMouseEnabled(False, False)
-        plot.setYRange(0, 1.02, padding=0.0)
-        plot.getAxis("left").setTicks([[(v, f"{v:.1f}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]])
+        plot.setYRange(0, 1.08, padding=0.0)  # room for the 100% label
+        plot.getAxis("left").setTicks([[(v, f"{v:.0%}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)]])
         self.bars: dict[str, pg.BarGraphItem] = {}
         for kind in SOURCES:
             bars = pg.BarGraphItem(x=[], height=[], width=BAR_WIDTH,
@@ -120,10 +121,14 @@ class GenrePanel(QGroupBox):
             self.bars[kind] = bars
         self.summary = QLabel("")
         self.summary.setObjectName("muted")
-        # Wrapped, so a long style name never widens the right-hand column: its width came and
-        # went with the text, and each change re-laid out and repainted every plot (60-115 ms
-        # window freezes when a whole song was loaded, scripts/bench_switch.py under Xvfb).
-        self.summary.setWordWrap(True)
+        # One line per source, in a box three lines high whether or not text is shown, and
+        # never asking for width: its width coming and going with the text re-laid out and
+        # repainted every plot (60-115 ms window freezes when a whole song was loaded,
+        # scripts/bench_switch.py under Xvfb), and a wrapped line in the stack's one-line box
+        # was drawn over the plot's axis.
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.summary.setFixedHeight(len(SOURCES) * self.summary.fontMetrics().lineSpacing() + 4)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.source_label = QLabel("")
         self.source_label.setObjectName("muted")
         self.source_label.setWordWrap(True)
@@ -258,7 +263,7 @@ class GenrePanel(QGroupBox):
                 top = int(np.argmax(proba))
                 parts.append(f"{'ABC'[SOURCES.index(kind)]}: {genres[top]} "
                              f"{100 * proba[top]:.0f} %")
-        self.summary.setText("   ".join(parts))
+        self.summary.setText("\n".join(parts))
 
     def _show_placeholder(self, text: str) -> None:
         self.placeholder.setText(text)

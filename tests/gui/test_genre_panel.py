@@ -153,7 +153,12 @@ def test_trained_classifier_shows_bars_that_sum_to_1_and_follow_the_edit(
     # C is scored from the audio it is, as A and B are.
     expected = genre_proba(state.classifier, state.audio("edited"))
     np.testing.assert_allclose(after, expected, atol=1e-5)
-    assert "A:" in panel.summary.text() and "C:" in panel.summary.text()
+    assert [line[:2] for line in panel.summary.text().split("\n")] == ["A:", "B:", "C:"]
+    # Below the plot and three lines high: a wrapped summary was drawn over the plot's axis.
+    assert panel.summary.geometry().top() >= panel.plot_widget.geometry().bottom()
+    assert panel.summary.height() >= 3 * panel.summary.fontMetrics().lineSpacing()
+    left = panel.plot_widget.getPlotItem().getAxis("left")
+    assert [label for _, label in left._tickLevels[0]] == ["0%", "25%", "50%", "75%", "100%"]
     with qtbot.waitSignal(state.genre_changed, timeout=30_000,
                           check_params_cb=lambda kind: kind == "edited"):
         QTest.mouseClick(win.edit_panel.reset_button, Qt.MouseButton.LeftButton)
