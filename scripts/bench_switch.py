@@ -8,7 +8,9 @@ figure worse), and the longest of the interpreter's garbage collections in it (a
 the interpreter lock, so any thread's collection stalls the window's thread), when the stall
 ended and which sources were set near it. ``--sample`` also samples the GUI thread's stack from a
 second thread through the longest stall: stacks inside a paint mean drawing, a gap in the
-sampler's own samples means something held the interpreter lock.
+sampler's own samples means something held the interpreter lock. Reading another thread's frames
+is not safe in CPython 3.11 (cpython issue 99110 and its follow-ups): one ``--sample`` run in
+three on 2026-12-02 ended in a segmentation fault here; none of nine runs without it did.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ class StackSampler:
         return "\n".join(lines)
 
 
-def run(minutes: float, model: str | None, sampler: StackSampler | None = None) -> list[dict]:
+def run(minutes: float, model: str | None, sampler: StackSampler | None = None,
+        song: Path | None = None) -> list[dict]:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -91,7 +94,12 @@ def run(minutes: float, model: str | None, sampler: StackSampler | None = None) 
     from celae_gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
-    song = write_song(TMP / "song.wav", minutes * 60, 220.0)
+    if song is None:
+        song = write_song(TMP / "song.wav", minutes * 60, 220.0)
+    else:
+        from core.audio.io import probe
+
+        minutes = probe(song).duration / 60
     win = MainWindow()
     win.show()
 
@@ -178,14 +186,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--model", default=None)
+    parser.add_argument("--song", type=Path, default=None,
+                        help="a song of your own instead of the synthesised one (--minutes is "
+                             "then its length)")
     parser.add_argument("--switch-interval", type=float, default=None, metavar="MS",
                         help="the interpreter's thread switch interval (default: Python's 5 ms)")
     parser.add_argument("--sample", action="store_true",
-                        help="sample the GUI thread's stack during the longest stall")
+                        help="sample the GUI thread's stack during the longest stall (can crash "
+                             "CPython 3.11: see the module's docstring)")
     args = parser.parse_args()
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval / 1000)
-    run(args.minutes, args.model, StackSampler() if args.sample else None)
+    run(args.minutes, args.model, StackSampler() if args.sample else None, args.song)
     return 0
 
 
