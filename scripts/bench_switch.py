@@ -9,8 +9,8 @@ the interpreter lock, so any thread's collection stalls the window's thread), wh
 ended and which sources were set near it. ``--sample`` also samples the GUI thread's stack from a
 second thread through the longest stall: stacks inside a paint mean drawing, a gap in the
 sampler's own samples means something held the interpreter lock. Reading another thread's frames
-is not safe in CPython 3.11 (cpython issue 99110 and its follow-ups): one ``--sample`` run in
-three on 2026-12-02 ended in a segmentation fault here; none of nine runs without it did.
+is not safe in CPython 3.11 (cpython issue 99110 and its follow-ups): one of two ``--sample`` runs
+on 2026-12-02 ended in a segmentation fault here; none of eleven runs without it did.
 """
 
 from __future__ import annotations
