@@ -18,6 +18,7 @@ import soundfile as sf
 from core.audio.io import AudioInfo, iter_blocks, load_audio, probe
 from core.constants import SAMPLE_RATE
 from core.errors import AudioLoadError
+from tests.core.child_memory import PEAK_KIB
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -178,10 +179,9 @@ _HOUR_CHILD = textwrap.dedent("""
     from core.audio.io import load_audio
     x = load_audio(sys.argv[1])
     window = load_audio(sys.argv[1], offset=2999.0, duration=3.0)
-    status = open("/proc/self/status").read().splitlines()
-    peak_kb = int(next(line for line in status if line.startswith("VmHWM")).split()[1])
-    print(len(x), int(np.argmax(np.abs(x))), len(window), int(np.argmax(np.abs(window))), peak_kb)
-""")
+    print(len(x), int(np.argmax(np.abs(x))), len(window), int(np.argmax(np.abs(window))),
+          PEAK_KIB)
+""").replace("PEAK_KIB", PEAK_KIB)
 
 
 @pytest.mark.slow
@@ -208,7 +208,6 @@ def test_an_hour_long_file_loads_in_bounded_memory(tmp_path):
     assert 3000 * SAMPLE_RATE <= peak_at < 3001 * SAMPLE_RATE
     assert window_len == 3 * SAMPLE_RATE
     assert SAMPLE_RATE <= window_peak_at < 2 * SAMPLE_RATE
-    # The child's own peak RSS (VmHWM, KiB): ru_maxrss would not do, since a child started by
-    # vfork carries the parent's high-water mark through exec, and late in the suite pytest's
-    # own exceeds the bound; RUSAGE_CHILDREN would count every other subprocess too.
+    # The child's own peak RSS (tests/core/child_memory.py); RUSAGE_CHILDREN would count every
+    # other subprocess too.
     assert peak_kb < 1.5 * 1024 * 1024, f"peak RSS {peak_kb / 1024:.0f} MiB"

