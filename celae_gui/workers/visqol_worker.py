@@ -9,6 +9,7 @@ left to burn seconds of CPU on a stale clip, and a fresh one starts for the next
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import threading
@@ -65,12 +66,18 @@ class VisqolQueue:
 
 
 class VisqolScorer:
-    """The child process that computes ViSQOL, started on first use."""
+    """The child process that computes ViSQOL, started on first use.
+
+    One score at a time (``_lock``). :meth:`close` never waits for that lock: it kills the child
+    first, so a score blocked on the pipe (a child that stopped reading) ends at once with an
+    error instead of holding the app's shutdown forever.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._process = None
         self._conn = None
+        self._closed = False
 
     def score(self, ref: np.ndarray, est: np.ndarray, abandon: Callable[[], bool]) -> float | None:
         """ViSQOL of one excerpt; None when ``abandon()`` turned true first (the child is killed).
@@ -78,28 +85,51 @@ class VisqolScorer:
         Raises
         ------
         CelaeError
-            ViSQOL cannot score it (package missing, too short) or the child died.
+            ViSQOL cannot score it (package missing, too short), the child died, or the scorer
+            was closed.
         """
         with self._lock:
+            if self._closed:
+                raise CelaeError("the ViSQOL process was closed")
             if self._process is None or not self._process.is_alive():
                 self._start()
-            self._conn.send((np.ascontiguousarray(ref), np.ascontiguousarray(est), SAMPLE_RATE))
-            while not self._conn.poll(0.05):
-                if abandon():
-                    self._kill()
-                    return None
-                if not self._process.is_alive():
-                    self._kill()
-                    raise CelaeError("the ViSQOL process stopped unexpectedly")
-            status, value = self._conn.recv()
+            process, conn = self._process, self._conn
+            try:
+                conn.send((np.ascontiguousarray(ref), np.ascontiguousarray(est), SAMPLE_RATE))
+                while not conn.poll(0.05):
+                    if self._closed:
+                        raise EOFError
+                    if abandon():
+                        self._kill()
+                        return None
+                    if not process.is_alive():
+                        raise EOFError
+                status, value = conn.recv()
+            except (EOFError, OSError):
+                self._kill()
+                raise CelaeError("the ViSQOL process was closed" if self._closed else
+                                 "the ViSQOL process stopped unexpectedly") from None
         if status == "failed":
             raise CelaeError(value)
         return float(value)
 
-    def close(self) -> None:
-        """Stop the child (from the GUI thread at shutdown)."""
-        with self._lock:
+    def close(self, timeout_s: float = 10.0) -> bool:
+        """Stop the child (from the GUI thread at shutdown); True when it is gone in time.
+
+        The child is killed before the lock is taken: a score in progress then fails at once.
+        """
+        self._closed = True
+        process = self._process
+        if process is not None:
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                process.kill()
+        if not self._lock.acquire(timeout=timeout_s):
+            return False
+        try:
             self._kill()
+        finally:
+            self._lock.release()
+        return True
 
     def _start(self) -> None:
         from celae_gui.workers.visqol_child import serve
@@ -117,9 +147,13 @@ class VisqolScorer:
         self._process, self._conn = process, conn
 
     def _kill(self) -> None:
+        """Stop the child and close the pipe (lock held)."""
         if self._process is not None:
             self._process.terminate()
             self._process.join(5)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(5)
         if self._conn is not None:
             self._conn.close()
         self._process = self._conn = None
@@ -234,14 +268,16 @@ class VisqolService(QObject):
             self._timer.start()
 
     def shutdown(self) -> bool:
-        """Cancel, join the thread, stop the child process; later requests are ignored (results
-        of other tasks can still arrive after the window closed)."""
+        """Cancel, stop the child process, join the thread; later requests are ignored (results
+        of other tasks can still arrive after the window closed).
+
+        The child goes first: a score blocked on its pipe then ends at once, so the join below
+        never waits for a child that stopped answering."""
         self._closed = True
         self._queue.set_wanted([])
         self._timer.stop()
-        ok = self._slot.shutdown()
-        self._scorer.close()
-        return ok
+        closed = self._scorer.close()
+        return self._slot.shutdown() and closed
 
     def _start_if_idle(self) -> None:
         if len(self._queue) and not self._slot.busy() and not self.error and not self._closed:
@@ -261,6 +297,8 @@ class VisqolService(QObject):
                 self._state.set_visqol(kind, value)
 
     def _on_failed(self, message: str) -> None:
+        if self._closed:  # the child was stopped by shutdown(), not by a fault
+            return
         self.error = message
         for kind in self._current:
             self._state.set_visqol(kind, None)
