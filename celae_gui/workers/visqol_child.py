@@ -31,6 +31,10 @@ def serve(conn: Any) -> None:
             return
         ref, est, sample_rate = message
         try:
-            conn.send(("ok", visqol(ref, est, sample_rate)))
+            reply = ("ok", visqol(ref, est, sample_rate))
         except (CelaeError, ValueError) as err:
-            conn.send(("failed", str(err)))
+            reply = ("failed", str(err))
+        try:
+            conn.send(reply)
+        except OSError:  # the app dropped the score (or closed) while it was computed
+            return

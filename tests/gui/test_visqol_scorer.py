@@ -88,3 +88,23 @@ def test_a_child_that_stops_reading_does_not_hold_the_close():
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_child_whose_score_was_dropped_exits_quietly():
+    # The app closes its end while a score is computed (a stale score, the window closing): the
+    # child must end cleanly, not print a BrokenPipeError traceback on the user's terminal.
+    import multiprocessing
+
+    from celae_gui.workers.visqol_child import serve
+
+    context = multiprocessing.get_context("spawn")
+    conn, child = context.Pipe()
+    process = context.Process(target=serve, args=(child,), daemon=True)
+    process.start()
+    child.close()
+    ref, est = noisy_pair(3.0, seed=4)
+    conn.send((ref, est, SAMPLE_RATE))
+    conn.close()
+    process.join(60)
+    assert not process.is_alive()
+    assert process.exitcode == 0
