@@ -4,11 +4,38 @@ and the self-check (load, reconstruct, edit) passes in a fresh process."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
+
+
+def run_or_dump(cmd: list[str], env: dict[str, str], timeout: float
+                ) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd``; if it outlives ``timeout``, fail with every thread's stack in it.
+
+    The self-test has its own 180 s timer, so a run past 240 s has its event loop blocked in
+    native code. SIGABRT makes the child's faulthandler (``PYTHONFAULTHANDLER``) print all its
+    threads before it dies: the failure then says where it was stuck.
+    """
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        try:
+            out, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        pytest.fail(f"{' '.join(cmd[1:])} still running after {timeout:.0f} s; its output:\n"
+                    f"{out}\nits threads when stopped:\n{err}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def test_launch_shows_the_window_before_torch_logs_and_passes_the_selftest(
@@ -16,9 +43,8 @@ def test_launch_shows_the_window_before_torch_logs_and_passes_the_selftest(
     logs = tmp_path / "logs"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", CELAE_REPORT_STARTUP="1",
                CELAE_LOG_DIR=str(logs), CELAE_SETTINGS_ORG="celae-tests-launch",
-               PYTHONPATH=str(REPO))
-    done = subprocess.run([sys.executable, "-m", "celae_gui.app", "--selftest"], env=env,
-                          cwd=REPO, capture_output=True, text=True, timeout=240)
+               PYTHONPATH=str(REPO), PYTHONFAULTHANDLER="1")
+    done = run_or_dump([sys.executable, "-m", "celae_gui.app", "--selftest"], env, 240)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     shown = next(line for line in lines if line.startswith("window shown after"))
