@@ -42,6 +42,8 @@ def training_command(meta: dict, data: str) -> str:
              f"--batch-size {t.get('batch_size')}", f"--lr {t.get('lr')}"]
     if t.get("grad_clip"):
         parts.append(f"--grad-clip {t['grad_clip']:g}")
+    if t.get("ema"):
+        parts.append(f"--ema {t['ema']:g}")
     if t.get("max_minutes"):
         parts.append(f"--minutes {t['max_minutes']:g}")
     if t.get("threads"):

@@ -226,6 +226,7 @@ def cmd_train(args) -> Result:
                          device=args.device, max_clips=args.max_clips, out_dir=args.out,
                          loss=args.loss, crop=args.crop, max_minutes=args.minutes,
                          valid_clips=args.valid_clips or None, grad_clip=args.grad_clip,
+                         ema=args.ema,
                          valid_fraction=args.valid_fraction,
                          lr_schedule=args.lr_schedule, threads=args.threads, **extra)
     bar = _bar(args, "training ")

@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default 16; 0 = the whole validation split)")
     p.add_argument("--grad-clip", type=float, default=None,
                    help="clip the gradient norm to this value (scripts/bench_rd.py uses 1)")
+    p.add_argument("--ema", type=float, default=None, metavar="DECAY",
+                   help="validate and save an exponential moving average of the weights with "
+                        "this decay per step (e.g. 0.999, about the last 1000 steps)")
     p.add_argument("--lr-schedule", default="auto", choices=["auto", "plateau", "linear"],
                    help="plateau: lower on a validation plateau; linear: decay to 10 %% over "
                         "the run; auto (default): linear with --minutes, else plateau")

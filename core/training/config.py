@@ -68,6 +68,11 @@ class TrainConfig:
         ``"plateau"``.
     grad_clip : float or None
         Clip the gradient's global norm to this value before each step; ``None`` never clips.
+    ema : float or None
+        Keep an exponential moving average of the weights with this decay per step (0.999
+        averages over about the last 1000 steps); validation scores the average and the saved
+        model is the best average (:mod:`core.training.ema`). ``None`` uses the weights as
+        trained.
     max_clips : int or None
         Use at most this many clips (whole songs, chosen by ``seed``) for quick runs.
     out_dir : str or None
@@ -100,6 +105,7 @@ class TrainConfig:
     max_minutes: float | None = None
     lr_schedule: str = "auto"
     grad_clip: float | None = None
+    ema: float | None = None
 
     def __post_init__(self) -> None:
         check_setting(isinstance(self.epochs, int) and self.epochs >= 1, "epochs must be >= 1")
@@ -130,6 +136,8 @@ class TrainConfig:
         check_setting(self.grad_clip is None or (math.isfinite(self.grad_clip)
                                                  and self.grad_clip > 0),
                       "grad_clip must be a positive number or None")
+        check_setting(self.ema is None or 0.0 < self.ema < 1.0,
+                      "ema must be a decay between 0 and 1, or None")
 
     @property
     def schedule(self) -> str:

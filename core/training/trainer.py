@@ -47,6 +47,7 @@ from core.training.checkpoint import checkpoint_exists, load_checkpoint, save_ch
 from core.training.config import EpochRecord, TrainConfig, TrainResult
 from core.training.data import TrainingData, prepare_data
 from core.training.distributed import DistContext, setup_distributed
+from core.training.ema import WeightAverage
 from core.training.pca_step import save_training_pca
 from core.training.run_lock import run_lock
 from core.training.threads import torch_settings
@@ -60,7 +61,7 @@ SI_SDR_CLIPS = 4
 # the old lr, weight_decay, lr_patience and lr_factor).
 _RUN_IDENTITY = ("arch", "model", "batch_size", "seed", "valid_fraction", "loss", "crop",
                  "max_clips", "lr", "weight_decay", "lr_patience", "lr_factor", "valid_clips",
-                 "max_minutes", "lr_schedule", "grad_clip")
+                 "max_minutes", "lr_schedule", "grad_clip", "ema")
 
 
 def train(config: TrainConfig, data: Any, *, split: Any = None,
@@ -172,6 +173,7 @@ class _Run:
         self.best_valid = math.inf
         self.best_epoch = 0
         self.best_state = _clone_state(self.model)
+        self.average = WeightAverage(self.model, config.ema) if config.ema else None
         self.bad_epochs = 0
         self.stopped_early = False
         self.out_dir = Path(config.out_dir) if config.out_dir else None
@@ -229,6 +231,8 @@ class _Run:
                 if cfg.grad_clip is not None:
                     nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
                 self.optimizer.step()
+                if self.average is not None:
+                    self.average.update()
                 steps += 1
                 total += value * x.shape[0]
                 count += x.shape[0]
@@ -239,9 +243,14 @@ class _Run:
         total, count, wait = self.ctx.all_sum([total, count, stream.wait_seconds])
         train_loss = total / max(count, 1.0)
         valid_start = time.perf_counter()
-        valid_loss, si_sdr = self._validate()
+        with self._scored_weights():
+            valid_loss, si_sdr = self._validate()
+            finite = math.isfinite(valid_loss) and _all_finite(self.model)
+            if finite and valid_loss < self.best_valid:
+                self.best_state = _clone_state(self.model)
+        finite = finite and _all_finite(self.model)
         valid_seconds = time.perf_counter() - valid_start
-        if not math.isfinite(valid_loss) or not _all_finite(self.model):
+        if not finite:
             # A saturating output (tanh) can keep the loss finite while weights or BatchNorm
             # statistics have blown up; such a state must not become the new checkpoint.
             raise TrainingError(f"weights became non-finite at epoch {e} (try a lower learning "
@@ -250,7 +259,6 @@ class _Run:
             self.scheduler.step(valid_loss)
         if valid_loss < self.best_valid:
             self.best_valid, self.best_epoch, self.bad_epochs = valid_loss, e, 0
-            self.best_state = _clone_state(self.model)
         else:
             self.bad_epochs += 1
         if cfg.patience is not None and self.bad_epochs >= cfg.patience:
@@ -271,6 +279,10 @@ class _Run:
         ctx.barrier()
         if self.on_epoch is not None:
             self.on_epoch(record)
+
+    def _scored_weights(self) -> contextlib.AbstractContextManager:
+        """The weights validation scores and the best model keeps: the average with ``ema``."""
+        return self.average.swapped_in() if self.average is not None else contextlib.nullcontext()
 
     def _time_is_up(self, epoch_start: float) -> bool:
         if self.budget_s is None:
@@ -366,6 +378,7 @@ class _Run:
                 "model": self.model.state_dict(), "best_model": self.best_state,
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "rng": rng,
+                "average": self.average.state_dict() if self.average is not None else None,
                 "history": self.history, "best_valid": self.best_valid,
                 "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
                 "stopped_early": self.stopped_early, "elapsed": self.elapsed,
@@ -387,6 +400,8 @@ class _Run:
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
+            if self.average is not None:
+                self.average.load_state_dict(state["average"])
             self.best_state = {k: v.to(self.ctx.device) for k, v in state["best_model"].items()}
             torch.set_rng_state(state["rng"]["torch"])
             if "cuda" in state["rng"] and self.ctx.device.type == "cuda":
