@@ -14,7 +14,12 @@ algorithmic latency (block + measured receptive context, before the sound device
 and compute real-time factor (median over 30 blocks, one torch thread).
 
 Prints median, p95 and worst; the load average beside them (a busy machine makes every figure
-worse). ``--json`` prints one JSON object last.
+worse). ``--json`` prints one JSON object last. ``--events`` says what each move's worst gap was
+made of (``scripts/event_timer.py``): the GUI thread's time on a core, waiting for one and
+asleep, the GUI events delivered in it with their CPU time, any long hold of the interpreter
+lock with every thread's frames, and the garbage collections in it. The timing override of
+``QApplication.notify`` costs every event a Python call: read its figures as a diagnosis, not as
+the stall a user sees.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -41,13 +47,19 @@ import numpy as np  # noqa: E402
 from scripts.bench_gui import model_folder, percentile, write_song  # noqa: E402
 
 
-def run(iterations: int, model: str | None, minutes: float) -> dict:
+def run(iterations: int, model: str | None, minutes: float, events: bool = False) -> dict:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from celae_gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([])
+    if events:
+        from scripts.event_timer import Collections, LockWatch, TimedApplication
+
+        app = TimedApplication([], threshold_ms=8.0)
+        watch, collections = LockWatch(), Collections()
+    else:
+        app = QApplication.instance() or QApplication([])
     song = write_song(TMP / "song-10min.wav", minutes * 60, 220.0)
     win = MainWindow()
     win.show()
@@ -80,6 +92,18 @@ def run(iterations: int, model: str | None, minutes: float) -> dict:
     timer = QTimer()
     timer.setInterval(5)
     timer.timeout.connect(lambda: ticks.append(clock.elapsed()))
+    sched: list[tuple[int, int]] = []
+    if events:
+        # The GUI thread's CPU time and its time waiting for a core (Linux schedstat, ns):
+        # across a gap, what is neither was time asleep (the interpreter lock, a mutex).
+        stat = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+
+        def tick_sched() -> None:
+            with open(stat) as f:
+                run_ns, delay_ns, _ = f.read().split()
+            sched.append((int(run_ns), int(delay_ns)))
+
+        timer.timeout.connect(tick_sched)
     heard, complete, stalls = [], [], []
     marks: dict[str, float] = {}
     # The moment the worker handed the audio to the player (its signal reaches this thread
@@ -94,18 +118,44 @@ def run(iterations: int, model: str | None, minutes: float) -> dict:
         marks.clear()
         clock.start()
         ticks.clear()
+        sched.clear()
         timer.start()
         t0 = time.perf_counter()
+        if events:
+            app.slow.clear()
+            app.recording = True
+            watch.late.clear()
+            watch.start()
+            collections.done.clear()
+            collections.recording = True
         win.edit_panel.set_value("scale", 1.0 + 0.05 * (i + 1))
         wait_for(win.controller.live.edited)
         done = time.perf_counter()
         timer.stop()
+        if events:
+            app.recording = collections.recording = False
+            watch.stop()
         heard.append(1000 * (marks["heard"] - t0))
         complete.append(done - t0)
         gaps = np.diff([0, *ticks]) if ticks else np.array([0])
         stalls.append(float(gaps.max()))
         print(f"  move {i + 1}: heard {heard[-1]:.1f} ms, complete {complete[-1]:.2f} s, "
               f"worst stall {stalls[-1]:.0f} ms", flush=True)
+        if events:
+            # The deliveries that overlap the worst gap, then the slowest of the move.
+            end = int(np.argmax(gaps))
+            gap_end = t0 + ticks[end] / 1000 if end < len(ticks) else done
+            gap_start = gap_end - gaps[end] / 1000
+            cpu = delay = float("nan")
+            if 0 < end < len(sched):
+                cpu = (sched[end][0] - sched[end - 1][0]) / 1e6
+                delay = (sched[end][1] - sched[end - 1][1]) / 1e6
+            print(f"    worst gap {gap_start - t0:.2f}-{gap_end - t0:.2f} s after the move: GUI "
+                  f"thread {cpu:.1f} ms on a core, {delay:.1f} ms waiting for one, "
+                  f"{gaps[end] - cpu - delay:.1f} ms asleep; deliveries in it:", flush=True)
+            for line in (app.report(gap_start - 0.2, gap_end) + watch.report(gap_start, gap_end)
+                         + collections.report(gap_start, gap_end)):
+                print(f"      {line}", flush=True)
     win.close()
     app.processEvents()
     return {"minutes": minutes, "iterations": iterations,
@@ -145,9 +195,17 @@ def main() -> int:
     parser.add_argument("--model", default=None)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--only", choices=["song", "input"], default=None)
+    parser.add_argument("--events", action="store_true",
+                        help="print each move's slowest GUI events, with the GUI thread's CPU "
+                             "time in them (scripts/event_timer.py)")
+    parser.add_argument("--switch-interval", type=float, default=None, metavar="MS",
+                        help="the interpreter's thread switch interval (default: the app's)")
     args = parser.parse_args()
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval / 1000)
     try:
-        result = {} if args.only == "input" else run(args.iterations, args.model, args.minutes)
+        result = {} if args.only == "input" else run(args.iterations, args.model, args.minutes,
+                                                     args.events)
         if args.only != "song":
             result["live_input"] = live_input()
     finally:
