@@ -46,6 +46,8 @@ ARCHITECTURES = ("CELAutoencoderSiLU", "CELAutoencoderLeakyReLU", "CELAutoencode
 """Shown before torch is imported; the registry's full list replaces it when available."""
 TABLE_COLUMNS = ("epoch", "train loss", "valid loss", "SI-SDR (dB)", "lr", "time (s)")
 QUIT_ANSWER_KEY = "training/quit_answer"
+EMA_DECAY = 0.999
+"""Decay of the weight average the "moving average" box asks for (``TrainConfig.ema``)."""
 """``ask`` (default), ``cancel`` (cancel the run and close) or ``keep`` (keep running)."""
 
 
@@ -116,6 +118,12 @@ class TrainingDialog(RunDialog):
         self.max_minutes.setSpecialValueText("no limit")
         self.max_minutes.setToolTip("Stop training after this many minutes (0: no limit)")
         form.addRow("Stop after (minutes)", self.max_minutes)
+        self.average_weights = QCheckBox("Keep a moving average of the weights")
+        self.average_weights.setToolTip(
+            f"Validate and save the average of the weights over about the last "
+            f"{round(1 / (1 - EMA_DECAY))} steps instead of the last weights (celae train "
+            f"--ema {EMA_DECAY:g}); on real music it gave CELCodec4 +0.26 dB SI-SDR")
+        form.addRow("", self.average_weights)
         self.model_name = QLineEdit(time.strftime("model-%Y%m%d-%H%M"))
         form.addRow("Save as", self.model_name)
         return form
@@ -215,6 +223,7 @@ class TrainingDialog(RunDialog):
             lr=float(self.lr.value()), seed=int(self.seed.value()),
             device=self.device.currentText(),
             max_clips=int(self.max_clips.value()) or None,
+            ema=EMA_DECAY if self.average_weights.isChecked() else None,
             out_dir=str(self.output_folder()), threads=threads)
 
     def start(self) -> None:
@@ -330,7 +339,7 @@ class TrainingDialog(RunDialog):
         self.resume_button.setEnabled(not running and self.cancelled_run)
         for w in (self.dataset, self.generate_demo, self.arch, self.epochs, self.batch_size,
                   self.lr, self.seed, self.device, self.max_clips, self.max_minutes,
-                  self.model_name):
+                  self.average_weights, self.model_name):
             w.setEnabled(not running)
         self.arch_form.set_enabled(not running)
         if not running:

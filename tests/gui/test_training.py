@@ -136,6 +136,8 @@ def test_start_trains_a_celcodec_with_a_changed_field_and_a_time_budget(
     QTest.keyClicks(latent.lineEdit(), "4")
     dialog.max_minutes.lineEdit().selectAll()
     QTest.keyClicks(dialog.max_minutes.lineEdit(), "30")
+    QTest.mouseClick(dialog.average_weights, Qt.MouseButton.LeftButton)
+    assert dialog.average_weights.isChecked()
     fractions: list[tuple[float, str]] = []
     dialog.progressed.connect(lambda f, m: fractions.append((f, m)))
     with qtbot.waitSignal(dialog.model_trained, timeout=240_000) as blocker:
@@ -147,6 +149,8 @@ def test_start_trains_a_celcodec_with_a_changed_field_and_a_time_budget(
     config = json.loads((folder / "config.json").read_text())
     assert config["arch"] == "CELCodec4"
     assert config["config"]["latent_channels"] == 4
+    # The box asked for the weight average: the run validated and saved it.
+    assert config["summary"]["training"]["ema"] == pytest.approx(0.999)
     assert dialog.last_result.epochs_run == 1
     # The bar never sits full while the songs are decoded: decoding fills its first tenth.
     preparing = [f for f, m in fractions if m.startswith("Preparing the data")]
